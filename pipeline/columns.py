@@ -1,0 +1,219 @@
+"""Find a results table's column header and assign the words of later lines to its columns.
+
+A header is a line (with its qualifier line above or continuation line below) whose words are mostly
+header vocabulary from `parsers/knowledge/headers.yaml`, naming at least a value column (or two or more
+date columns, as in cumulative reports) and one other role. Column order is free: the range may come
+before the result. The same header printed twice side by side makes two column groups.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import itertools
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import regex
+import yaml
+
+from parsers.dates import parse_date
+from parsers.types import DateOrder
+from pipeline.models import Line, Word
+
+Role = Literal["name", "value", "unit", "range", "flag", "previous", "method", "ignore"]
+_ROLES: tuple[Role, ...] = ("name", "value", "unit", "range", "flag", "previous", "method", "ignore")
+_VOCABULARY = Path(__file__).resolve().parent.parent / "parsers" / "knowledge" / "headers.yaml"
+_MAX_PHRASE = 5
+_PUNCT = regex.compile(r"[^\p{L}\p{N}]+")
+_DATE_TOKEN = regex.compile(r"\d{1,4}[./-]\d{1,2}(?:[./-]\d{2,4})?|\d{1,2}[ -]\p{L}{3,9}[ -]\d{2,4}")
+
+
+def normalise(text: str) -> str:
+    """Lower case, accents stripped, punctuation as single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _PUNCT.sub(" ", plain.casefold()).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    phrases: dict[str, Role]
+    qualifiers: dict[str, Role]
+
+
+@functools.cache
+def vocabulary() -> Vocabulary:
+    """The header vocabulary, validated: unknown roles fail at load."""
+    data = yaml.safe_load(_VOCABULARY.read_text(encoding="utf-8"))
+    unknown = set(data) - {"roles", "qualifiers"}
+    if unknown:
+        raise ValueError(f"{_VOCABULARY}: unknown keys {sorted(unknown)}")
+    phrases: dict[str, Role] = {}
+    qualifiers: dict[str, Role] = {}
+    for target, section in ((phrases, data["roles"]), (qualifiers, data["qualifiers"])):
+        for role, words in section.items():
+            if role not in _ROLES:
+                raise ValueError(f"{_VOCABULARY}: unknown role {role!r}")
+            for phrase in words:
+                target[normalise(phrase)] = role
+    return Vocabulary(phrases, qualifiers)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    role: Role
+    x0: float
+    x1: float
+    label: str
+    date: dt.date | None = None
+    """The collection date a cumulative report prints above this value column."""
+    group: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TableHeader:
+    page: int
+    top: float
+    bottom: float
+    columns: tuple[Column, ...]
+    group_edges: tuple[float, ...] = ()
+    """x positions that separate side-by-side column groups."""
+
+    def in_group(self, group: int) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.group == group)
+
+    @property
+    def groups(self) -> int:
+        return len(self.group_edges) + 1
+
+    @property
+    def dated(self) -> bool:
+        return sum(1 for c in self.columns if c.role == "value" and c.date is not None) >= 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    role: Role
+    x0: float
+    x1: float
+    label: str
+    date: dt.date | None = None
+
+
+def _phrases(words: Sequence[Word], order: DateOrder | None) -> tuple[list[_Span], int]:
+    """Greedy longest match of header phrases (and dates) over a line's words: spans, and words unmatched."""
+    vocab = vocabulary()
+    spans: list[_Span] = []
+    unmatched = 0
+    i = 0
+    while i < len(words):
+        found = None
+        for size in range(min(_MAX_PHRASE, len(words) - i), 0, -1):
+            chunk = words[i : i + size]
+            label = " ".join(w.text for w in chunk)
+            key = normalise(label)
+            role = vocab.phrases.get(key) or vocab.qualifiers.get(key)
+            if role is not None:
+                found = (size, _Span(role, chunk[0].x0, chunk[-1].x1, label))
+                break
+            if size <= 3 and _DATE_TOKEN.search(label):
+                date = parse_date(label, order)
+                if date is not None:
+                    found = (size, _Span("value", chunk[0].x0, chunk[-1].x1, label, date))
+                    break
+        if found is None:
+            unmatched += 1
+            i += 1
+            continue
+        size, span = found
+        spans.append(span)
+        i += size
+    return spans, unmatched
+
+
+def _is_header(spans: Sequence[_Span], unmatched: int, words: int) -> bool:
+    roles = [s.role for s in spans if s.role != "ignore"]
+    dates = sum(1 for s in spans if s.date is not None)
+    kinds = set(roles)
+    if unmatched > 0.3 * words or len(kinds) < 2:
+        return False
+    return ("value" in kinds and bool(kinds & {"name", "unit", "range"})) or dates >= 2
+
+
+def _merge_qualifiers(spans: list[_Span], above: Sequence[_Span]) -> list[_Span]:
+    """Apply a qualifier ('Previous', 'Current') or a date printed above or below a column to that column."""
+    merged = []
+    for span in spans:
+        for extra in above:
+            if extra.x1 < span.x0 - 2 or extra.x0 > span.x1 + 2:
+                continue
+            if extra.role == "previous" and span.role == "value":
+                span = _Span("previous", span.x0, span.x1, f"{extra.label} {span.label}", span.date)
+            elif extra.date is not None and span.role in ("value", "previous") and span.date is None:
+                span = _Span(span.role, span.x0, span.x1, f"{span.label} {extra.label}", extra.date)
+        merged.append(span)
+    return merged
+
+
+def find_header(lines: Sequence[Line], index: int, order: DateOrder | None) -> TableHeader | None:
+    """The table header starting at lines[index], or None. Looks one line up and down for qualifiers."""
+    line = lines[index]
+    spans, unmatched = _phrases(line.words, order)
+    if not _is_header(spans, unmatched, len(line.words)):
+        return None
+    height = line.bottom - line.top
+    for neighbour in (index - 1, index + 1):
+        if 0 <= neighbour < len(lines):
+            other = lines[neighbour]
+            if abs(other.top - line.top) > 2.2 * height:
+                continue
+            extra, missed = _phrases(other.words, order)
+            if extra and missed <= 0.3 * len(other.words):
+                spans = _merge_qualifiers(spans, extra)
+    spans.sort(key=lambda s: s.x0)
+    names = [s for s in spans if s.role == "name"]
+    edges = tuple(
+        (prev.x1 + name.x0) / 2 for prev, name in itertools.pairwise(spans) if name.role == "name"
+    )
+    columns = []
+    for span in spans:
+        group = sum(1 for edge in edges if span.x0 >= edge)
+        columns.append(Column(span.role, span.x0, span.x1, span.label, span.date, group))
+    if len(names) > 1 and len(edges) != len(names) - 1:
+        return None
+    return TableHeader(
+        page=line.page, top=line.top, bottom=line.bottom, columns=tuple(columns), group_edges=edges
+    )
+
+
+def _boundaries(columns: Sequence[Column]) -> list[float]:
+    return [(left.x1 + right.x0) / 2 for left, right in itertools.pairwise(columns)]
+
+
+def assign(line: Line, header: TableHeader, group: int) -> dict[int, list[Word]]:
+    """Words of `line` (already cut to one group) keyed by column index within the group.
+
+    A word goes to the column whose slot (between midpoints to its neighbours) holds its centre; words
+    that continue a name cell across the boundary stay with the name, since long names overflow.
+    """
+    columns = header.in_group(group)
+    edges = _boundaries(columns)
+    result: dict[int, list[Word]] = {}
+    for cell in line.cells:
+        cell_column: int | None = None
+        for word in cell.words:
+            centre = (word.x0 + word.x1) / 2
+            index = sum(1 for edge in edges if centre >= edge)
+            if cell_column is not None and columns[cell_column].role == "name" and _texty(word):
+                index = cell_column
+            cell_column = index if cell_column is None else cell_column
+            result.setdefault(index, []).append(word)
+    return result
+
+
+def _texty(word: Word) -> bool:
+    return any(ch.isalpha() for ch in word.text) and not any(ch.isdigit() for ch in word.text[:1])
