@@ -75,6 +75,11 @@ class FieldContext:
     ocr: bool
 
 
+def _inverted(parsed: ParsedRange) -> bool:
+    """low >= high: not a range but a value and a range read as one ('151 150 - 400' is not 151,150-400)."""
+    return parsed.low is not None and parsed.high is not None and parsed.low >= parsed.high
+
+
 def _range_at(words: Sequence[Word], start: int, ctx: FieldContext) -> Field | None:
     end = start
     while end < len(words) and end - start < _MAX_RANGE_WORDS and can_be_in_range(words[end].text):
@@ -82,7 +87,7 @@ def _range_at(words: Sequence[Word], start: int, ctx: FieldContext) -> Field | N
     for stop in range(end, start, -1):
         text = " ".join(w.text for w in words[start:stop])
         parsed = cached_range(text, ctx.style, ctx.sex, ctx.age_years)
-        if parsed is None or parsed.kind == "text":
+        if parsed is None or parsed.kind == "text" or _inverted(parsed):
             continue
         if parsed.kind == "none":
             kind: Kind = "norange"

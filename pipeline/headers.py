@@ -25,13 +25,12 @@ _LABELS = Path(__file__).resolve().parent.parent / "parsers" / "knowledge" / "la
 _FIELDS = ("patient_name", "patient_id", "sex", "age", "age_sex", "birth_date", "collected_at", "reported_at")
 _MAX_LABEL = 5
 _LAB_WORDS = regex.compile(
-    r"\b(?:laborator(?:y|ies|io|ios|ório|orio|oire|iet|ium)|labs?|labor|pathology|pathlabs?|diagnostics?|"
-    r"diagnostica|analises|análisis|analisi|clinical|klinik|clinic|clínica|hospital|hôpital|ospedale|"
-    r"krankenhaus|medical cent(?:re|er))\b",
+    r"\b(?:laborato(?:ry|ries|rio|rios|ório|orio|ire|ires)|laboratoriet|laboratorium|labs?|labor|pathology|"
+    r"pathlabs?|diagnostics?|diagnóstico|diagnostica|analyses|análisis|analisi|clinical|klinik|klinisk|clinics?|"
+    r"clínica|clinique|hospitals?|hôpital|ospedale|krankenhaus|sjukhus|medical cent(?:re|er)|family practice|"
+    r"family medicine|blood sciences)\b",
     regex.IGNORECASE,
 )
-
-
 _SURNAME_FIRST = regex.compile(r"^\p{Lu}[\p{Lu}'\- ]+, \p{Lu}[\p{Lu}'\-]+(?: \p{Lu}[\p{Lu}'\-.]*)*$")
 """An unlabelled name printed the way labs print names: 'GALLAGHER, MAUREEN' (upper case, surname first)."""
 

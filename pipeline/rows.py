@@ -346,30 +346,39 @@ def _neighbour(items: Sequence[_Parsed], index: int, step: int) -> _Parsed | Non
     return None
 
 
+def _whole(kb: KnowledgeBase, match: NameMatch, words: Sequence[Word]) -> bool:
+    """The match names the whole text, not just a part of it such as its parenthetical ('Volume (MCV)')."""
+    return kb.key(match.matched) == kb.key(" ".join(w.text for w in words))
+
+
 def _join_wrapped(items: list[_Parsed], ctx: RowContext) -> None:
     """Join a name printed over two lines with the row that holds its value.
 
     A row whose name is unknown takes the name-only line above or below when together they name a known
-    test; a row whose name is known takes the line above only when the whole still names the same test
-    ('Mean Corpuscular' + 'Volume (MCV)'). Method lines in parentheses are never part of a name.
+    test ('Gamma Glutamyl' + 'Transferase'); a row known only by a part of its name ('Volume (MCV)') takes it
+    when together they name the same test in full ('Mean Corpuscular Volume (MCV)'). Panel headings and
+    method lines in parentheses are never part of a name.
     """
+    kb = ctx.kb
     for index, item in enumerate(items):
         if item.kind != "row":
             continue
         for row in item.rows:
-            known = bool(row.matches) and row.matches[0].exact
-            for step in (-1, 1) if not known else (-1,):
+            if row.matches and row.matches[0].exact and _whole(kb, row.matches[0], row.name_words):
+                continue
+            for step in (-1, 1):
                 other = _neighbour(items, index, step)
                 if other is None or other.kind != "name_only" or other.name_words[0].text.startswith("("):
                     continue
                 pair = (other.line, item.line) if step < 0 else (item.line, other.line)
-                if not _close(*pair):
+                heading = " ".join(w.text for w in other.name_words)
+                if not _close(*pair) or kb.is_panel_heading(heading):
                     continue
                 words = other.name_words + row.name_words if step < 0 else row.name_words + other.name_words
-                matches = _match(ctx.kb, words, ctx.fields.ocr)
-                if not matches or not matches[0].exact:
+                matches = _match(kb, words, ctx.fields.ocr)
+                if not matches or not matches[0].exact or (row.matches and not _whole(kb, matches[0], words)):
                     continue
-                if known and {m.analyte.code for m in matches} != {m.analyte.code for m in row.matches}:
+                if row.matches and {m.analyte.code for m in matches} != {m.analyte.code for m in row.matches}:
                     continue
                 row.name_words, row.matches, row.joined_name = words, matches, True
                 row.words = row.words + other.name_words
