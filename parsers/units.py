@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -226,6 +226,49 @@ def normalise_unit(printed: str, *, ocr: bool = False) -> UnitInfo | None:
     if len(readings) > 1 and compact(printed)[0] not in unit_table().exact:
         return None
     return readings[0]
+
+
+_SKELETON_DROP = str.maketrans({c: None for c in "^*xX×°'\" "})
+_MICRO_LIKE = str.maketrans({c: "u" for c in "µμ¼½"})
+
+
+def _skeleton(text: str) -> str:
+    """A damaged unit's bare shape: lower case, micro-like glyphs as 'u', carets, stars and crosses gone."""
+    return text.translate(_MICRO_LIKE).translate(_SKELETON_DROP).casefold()
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance (small strings only)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def closest_unit(printed: str, allowed: Iterable[str]) -> UnitInfo | None:
+    """For a damaged unit on an OCR'd row whose test is known: the one unit valid for that test whose
+    spelling is within two edits of it ('x1046/ul' -> 10*6/uL, 'cells//4L' -> /uL); None when no unit or
+    several different units are that close. The repair is recorded, so the result goes to review."""
+    shape = _skeleton(printed)
+    if not 5 <= len(shape) <= 16 or "/" not in shape or normalise_unit(printed, ocr=True) is not None:
+        return None
+    wanted = set(allowed)
+    table = unit_table()
+    best: dict[str, int] = {}
+    for spelling, reading in table.exact.items():
+        if reading.ucum in wanted:
+            gap = _distance(shape, _skeleton(spelling))
+            best[reading.ucum] = min(gap, best.get(reading.ucum, gap))
+    limit = 1 if len(shape) <= 6 else 2
+    close = sorted((gap, ucum) for ucum, gap in best.items() if gap <= limit)
+    if not close or len(close) > 1 and close[0][0] == close[1][0]:
+        return None
+    gap, ucum = close[0]
+    reason = f"damaged unit {printed!r} read as {ucum} (the closest unit valid for this test, {gap} edits)"
+    return UnitInfo(printed.strip(), ucum, table.dimensions[ucum], (reason,))
 
 
 def looks_like_unit(text: str) -> bool:

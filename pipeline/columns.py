@@ -126,6 +126,9 @@ def _phrases(words: Sequence[Word], order: DateOrder | None) -> tuple[list[_Span
                     found = (size, _Span("value", chunk[0].x0, chunk[-1].x1, label, date))
                     break
         if found is None:
+            # an unknown header word still heads a column: its words must not be read as a neighbour's
+            word = words[i]
+            spans.append(_Span("ignore", word.x0, word.x1, word.text))
             unmatched += 1
             i += 1
             continue

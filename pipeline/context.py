@@ -23,6 +23,14 @@ from pipeline.models import Issue, Line, Patient
 _DATE_LIKE = regex.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b")
 _DATE_FIELDS = ("collected_at", "reported_at", "birth_date")
 _ASIDE = regex.compile(r"\(([^)]*)\)")
+_US_CUES = regex.compile(
+    r"\bCLIA\b|\b(?:A[KLRZ]|C[AOT]|DE|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI|S[CD]|T[NX]|"
+    r"UT|V[AT]|W[AIVY])\s+\d{5}(?:-\d{4})?\b|\(\d{3}\)\s?\d{3}-\d{4}"
+)
+_WORLD_CUES = regex.compile(
+    r"\b(?:mmol/l|[µμu]mol/l|g/l|10\^?9/l|10\^?12/l|lakhs?|cumm|nhs|abn|gst)\b|\+(?!1\b)\d{2,3}[\s-]\d",
+    regex.IGNORECASE,
+)
 
 
 @dataclass(slots=True)
@@ -35,6 +43,9 @@ class ReportContext:
     date_texts: list[str] = field(default_factory=list)
     sex: str | None = None
     age_years: float | None = None
+    us_cues: int = 0
+    world_cues: int = 0
+    order_assumed: bool = False
 
     def add_page(self, lines: Iterable[Line], header: HeaderFields) -> None:
         """Take the cues of one more page (before its rows are read)."""
@@ -44,7 +55,16 @@ class ReportContext:
             self.style = detect_number_style(texts)
         self.date_texts.extend(m.group(0) for t in texts for m in _DATE_LIKE.finditer(t))
         self.date_texts.extend(self.header.values[k] for k in _DATE_FIELDS if k in self.header.values)
+        line_texts = [line.text for line in lines]
+        self.us_cues += sum(1 for t in line_texts if _US_CUES.search(t))
+        self.world_cues += sum(1 for t in line_texts if _WORLD_CUES.search(t))
+        self.world_cues += self.style is NumberStyle.COMMA
         self.order = infer_date_order(self.date_texts) or self.order or _closest_order(self.header)
+        if self.order is None and self.us_cues != self.world_cues and (self.us_cues == 0 or self.world_cues == 0):
+            # numeric dates that no cue decides: the report's locale decides (US reports write month first,
+            # nearly all others day first); recorded as an assumption
+            self.order = DateOrder.MDY if self.us_cues else DateOrder.DMY
+            self.order_assumed = True
         values = self.header.values
         if "age_sex" in values:
             age, sex = split_age_sex(values["age_sex"])
@@ -94,6 +114,16 @@ class ReportDates:
 def resolve_dates(ctx: ReportContext, issues: list[Issue], today: dt.date) -> ReportDates:
     """ISO dates of the header's date fields in the report's order; unclear or future dates are issues."""
     out: dict[str, tuple[dt.date, dt.time | None] | None] = {}
+    texts = [ctx.header.values[key] for key in _DATE_FIELDS if key in ctx.header.values]
+    if ctx.order_assumed and ctx.order is not None and any(_needs_order(text) for text in texts):
+        issues.append(
+            Issue(
+                severity="info",
+                code="date_order_assumed",
+                message=f"numeric dates read as {ctx.order.value}: no date on the report decides the order, "
+                "its locale does",
+            )
+        )
     for key in _DATE_FIELDS:
         text = ctx.header.values.get(key)
         if text is None:
@@ -125,6 +155,11 @@ def resolve_dates(ctx: ReportContext, issues: list[Issue], today: dt.date) -> Re
         reported_at=reported[0].isoformat() if reported else None,
         birth_date=birth[0].isoformat() if birth else None,
     )
+
+
+def _needs_order(text: str) -> bool:
+    """A date that reads only once the day-month order is known ('04/05/2023')."""
+    return _leading_date(text, None) is None and _leading_date(text, DateOrder.DMY) is not None
 
 
 def _leading_date(text: str, order: DateOrder | None) -> tuple[dt.date, dt.time | None] | None:

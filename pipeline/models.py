@@ -45,6 +45,8 @@ class Word:
     bold: bool = False
     conf: float = 1.0
     """Recognition confidence in 0..1; 1.0 for a usable text layer."""
+    engine: str | None = None
+    """The OCR engine that read this word ('tesseract 5.3.0'); None for the text layer."""
 
     @property
     def height(self) -> float:

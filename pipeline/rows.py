@@ -19,6 +19,7 @@ from typing import Literal
 
 from parsers.knowledge import KnowledgeBase, NameMatch
 from parsers.types import DateOrder
+from parsers.units import closest_unit
 from pipeline.columns import Column, TableHeader, assign, find_header
 from pipeline.fields import Field, FieldContext, segment
 from pipeline.layout import split_line
@@ -105,6 +106,20 @@ def _match(kb: KnowledgeBase, words: Sequence[Word], ocr: bool) -> list[NameMatc
     return kb.match(text, ocr=ocr)
 
 
+def _damaged_unit(fields: Sequence[Field], matches: Sequence[NameMatch], junk: list[str]) -> Field | None:
+    """On an OCR'd row of a known test, a text that is a damaged spelling of one of the test's units
+    ('x1046/ul' for x10^6/µl) is that unit, with the repair recorded; it is then no longer junk."""
+    allowed = {unit for match in matches for unit in match.analyte.units}
+    for found in fields:
+        if found.kind == "text":
+            unit = closest_unit(found.text, allowed)
+            if unit is not None:
+                if found.text in junk:
+                    junk.remove(found.text)
+                return Field("unit", found.words, unit=unit)
+    return None
+
+
 def _unknown_test(
     name: Sequence[Word], value: Field, unit: Field | None, range_field: Field | None, junk: Sequence[str]
 ) -> bool:
@@ -170,6 +185,8 @@ def _table_line(line: Line, header: TableHeader, group: int, ctx: RowContext) ->
     )
     flag = _flag_of(by_role.get("flag", [])) or _flag_of(value_fields) or _flag_of(by_role.get("range", []))
     matches = _match(ctx.kb, name, ctx.fields.ocr)
+    if unit is None and matches and ctx.fields.ocr:
+        unit = _damaged_unit(everything, matches, junk)
     if not matches and not _unknown_test(name, values[0][0], unit, range_field, junk):
         return _Parsed(line, "other", name_words=name, group=group)
     rows = [
@@ -185,11 +202,19 @@ def _table_line(line: Line, header: TableHeader, group: int, ctx: RowContext) ->
             words=line.words,
             collected_at=date,
             junk=junk,
-            extra_numbers=sum(1 for f in value_fields if f.kind in _VALUE_KINDS) - len(values),
+            extra_numbers=_unexplained_numbers(by_role, len(values)),
         )
         for value, date in values
     ]
     return _Parsed(line, "row", rows=rows, name_words=name, group=group)
+
+
+def _unexplained_numbers(by_role: dict[str, list[Field]], values: int) -> int:
+    """Numbers the row does not account for: more in the value column(s) than values read, or loose numbers
+    in the unit, range or flag columns (a range OCR garbled into '13.5 5 - - 17.5' is not a range)."""
+    in_values = sum(1 for f in by_role.get("value", []) if f.kind in _VALUE_KINDS) - values
+    elsewhere = sum(1 for role in ("unit", "range", "flag") for f in by_role.get(role, []) if f.kind == "number")
+    return in_values + elsewhere
 
 
 def _runs(line: Line, columns: Sequence[Column], column_of: dict[int, int]) -> list[list[Word]]:
@@ -304,6 +329,8 @@ def _free_row(
         and not (f.text.startswith("(") and f.text.endswith(")"))
     ]
     unit = _first(rest, ("unit",)) or unit_in_name
+    if unit is None and matches and ctx.fields.ocr:
+        unit = _damaged_unit(rest, matches, junk)
     if not matches and not _unknown_test(name_words, value, unit, range_field, junk):
         return None
     if matches and junk:

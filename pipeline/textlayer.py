@@ -31,6 +31,16 @@ _VOWELS = frozenset("aeiouyàáâãäåèéêëìíîïòóôõöùúûüæøœ"
 _CONSONANT_RUN = regex.compile(r"[^aeiouyàáâãäåèéêëìíîïòóôõöùúûüæøœ\W\d_]{5,}", regex.IGNORECASE)
 
 
+_SOUP = regex.compile(r"[@~#&$§|\\{}^`]")
+_RUNS = regex.compile(r"\p{L}+|\d+|[^\p{L}\d]+")
+
+
+def _odd(token: str) -> bool:
+    """Symbol soup: several rare symbols, or letters, digits and symbols alternating many times
+    ('Ø^73éÅ6%ÅZw^~3w'); units ('x10^3/uL') and codes ('HbA1c') are not."""
+    return len(_SOUP.findall(token)) >= 2 or (len(token) > 8 and len(_RUNS.findall(token)) > 6)
+
+
 @contextmanager
 def open_pdf(path: Path) -> Iterator[PDF]:
     """Open a PDF for reading, mapping pdfminer's failures to clear input errors."""
@@ -100,6 +110,10 @@ def assess_text_layer(words: Sequence[Word], coverage: float) -> str | None:
     alpha = [w.text for w in words if _ALPHA_TOKEN.match(w.text)]
     if coverage >= 0.5 and len(words) < 15:
         return "scanned page with only a few words of text"
+    if len(words) >= 12:
+        odd = sum(1 for w in words if _odd(w.text))
+        if odd > 0.3 * len(words):
+            return f"text layer looks like garbage ({odd} of {len(words)} words are symbol soup)"
     if len(alpha) >= 12:
         odd = sum(1 for token in alpha if not (_VOWELS & set(token.lower())) or _CONSONANT_RUN.search(token))
         if odd / len(alpha) > 0.45:

@@ -81,7 +81,9 @@ def build_result(candidate: Candidate, ctx: DocContext) -> tuple[LabResult, list
     score = _Score()
     unit_info: UnitInfo | None = candidate.unit.unit if candidate.unit is not None else None
     ucum = unit_info.ucum if unit_info is not None else None
-    method, engine = ctx.method, ctx.engine
+    method = ctx.method
+    read_by = {w.engine for w in candidate.value.words if w.engine} if candidate.value is not None else set()
+    engine = " + ".join(sorted(read_by)) if read_by else ctx.engine
 
     # --- name -> analyte
     analyte: Analyte | None = None

@@ -375,3 +375,33 @@ def _write(tmp_path: Path, units: dict[str, object]) -> Path:
 def test_malformed_unit_tables_fail_at_load(tmp_path: Path, units: dict[str, object], message: str) -> None:
     with pytest.raises(UnitTableError, match=message):
         unit_table(_write(tmp_path, units))
+
+
+@pytest.mark.parametrize(
+    ("printed", "allowed", "ucum"),
+    [
+        ("x10*°69/L", ("10*3/uL", "10*9/L", "/uL"), "10*9/L"),
+        ("x1046/ul", ("10*6/uL", "10*12/L"), "10*6/uL"),
+        ("10^6/½/4L", ("10*6/uL", "10*12/L"), "10*6/uL"),
+        ("cells//4L", ("10*3/uL", "10*9/L", "/uL"), "/uL"),
+    ],
+    ids=["caret-and-exponent", "caret-as-4", "broken-micro", "broken-micro-cells"],
+)
+def test_closest_unit_repairs_damaged_units_within_the_tests_units(
+    printed: str, allowed: tuple[str, ...], ucum: str
+) -> None:
+    from parsers.units import closest_unit
+
+    unit = closest_unit(printed, allowed)
+    assert unit is not None and unit.ucum == ucum and unit.corrections
+
+
+@pytest.mark.parametrize(
+    ("printed", "allowed"),
+    [("mg/dl", ("10*3/uL", "10*9/L")), ("g/dL", ("g/dL", "g/L")), ("9/dL", ("g/dL",)), ("Negative", ("mg/L",))],
+    ids=["known-but-wrong-unit", "already-known", "too-short", "not-a-unit"],
+)
+def test_closest_unit_leaves_known_short_or_unrelated_text_alone(printed: str, allowed: tuple[str, ...]) -> None:
+    from parsers.units import closest_unit
+
+    assert closest_unit(printed, allowed) is None

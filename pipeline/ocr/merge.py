@@ -1,0 +1,94 @@
+"""Merging a second engine's words into the first engine's, word by word, keeping each word's engine.
+
+Both word lists are in the same pixel frame. Within the regions the second engine read: a confident
+primary word stays; a poor one is replaced by the second engine's overlapping words when they are more
+confident; a poor primary word with nothing of the second engine's under it is dropped as noise; and
+words only the second engine saw (text Tesseract skipped, e.g. on coloured cells) are added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.ocr.engine import OcrWord
+
+Box = tuple[float, float, float, float]
+
+KEEP_CONF = 0.80
+"""A primary word at least this confident is kept whatever the second engine says."""
+NOISE_CONF = 0.40
+"""A primary word below this with no second-engine word under it is taken for noise (logo, speck)."""
+ADD_CONF = 0.50
+"""Second-engine words the primary engine missed are added from this confidence up."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tagged:
+    """A word and the engine label that read it."""
+
+    word: OcrWord
+    engine: str
+
+
+def _overlap(a: OcrWord, b: OcrWord) -> float:
+    """Intersection over the smaller box: 1.0 when one word lies inside the other."""
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.bottom, b.bottom) - max(a.top, b.top)
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a.x1 - a.x0) * (a.bottom - a.top), (b.x1 - b.x0) * (b.bottom - b.top))
+    return (w * h) / smaller if smaller > 0 else 0.0
+
+
+def _inside(word: OcrWord, regions: list[Box] | None) -> bool:
+    if regions is None:
+        return True
+    cx, cy = (word.x0 + word.x1) / 2, (word.top + word.bottom) / 2
+    return any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in regions)
+
+
+def merge(
+    primary: list[Tagged], secondary: list[Tagged], regions: list[Box] | None = None, *, keep: float = KEEP_CONF
+) -> list[Tagged]:
+    """Combine two engines' words over `regions` (None: the whole page); reading order is kept. Primary
+    words at least `keep` confident stay whatever the second engine read there."""
+    under = [[i for i, s in enumerate(secondary) if _overlap(p.word, s.word) >= 0.3] for p in primary]
+    inside = [_inside(p.word, regions) for p in primary]
+    used: set[int] = set()
+    for item, below, inner in zip(primary, under, inside, strict=True):
+        if inner and item.word.conf >= keep:
+            used.update(below)  # claimed first, so that no noise word nearby can take them
+    out: list[Tagged] = []
+    replacing: set[int] = set()
+    for item, below, inner in zip(primary, under, inside, strict=True):
+        if not inner or item.word.conf >= keep:
+            out.append(item)
+            continue
+        fresh = [i for i in below if i not in used]
+        if fresh and sum(secondary[i].word.conf for i in fresh) / len(fresh) > item.word.conf:
+            used.update(fresh)
+            replacing.update(fresh)
+            out.extend(secondary[i] for i in fresh)
+        elif below and not fresh and replacing.issuperset(below):
+            continue  # part of a second-engine word already put in its place ('46', '-', '62' -> '46-62')
+        elif fresh or item.word.conf >= NOISE_CONF:
+            used.update(fresh)
+            out.append(item)
+    for i, item in enumerate(secondary):
+        if i in used or item.word.conf < ADD_CONF or not _inside(item.word, regions):
+            continue
+        if not any(_overlap(item.word, kept.word) >= 0.3 for kept in out):
+            out.append(item)
+    return out
+
+
+def best_of(first: tuple[OcrWord, ...], second: tuple[OcrWord, ...]) -> tuple[OcrWord, ...]:
+    """Two passes of one engine over one image: where both found the same word box, keep the surer reading."""
+    out: list[OcrWord] = []
+    for word in first:
+        same = [w for w in second if _overlap(word, w) >= 0.5 and _overlap(w, word) >= 0.5]
+        if len(same) == 1 and same[0].conf > word.conf:
+            out.append(OcrWord(same[0].text, word.x0, word.top, word.x1, word.bottom, same[0].conf, word.line))
+        else:
+            out.append(word)
+    return tuple(out)

@@ -1,0 +1,100 @@
+"""The row finder on synthetic word layouts: table mode, free mode, wraps, ranges, OCR repairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from parsers.knowledge import load_knowledge
+from parsers.types import DateOrder, NumberStyle
+from pipeline.fields import FieldContext
+from pipeline.layout import group_lines
+from pipeline.rows import Candidate, RowContext, find_rows
+from tests.words import page_from_text
+
+
+def rows(text: str, *, ocr: bool = False, style: NumberStyle = NumberStyle.DOT) -> list[Candidate]:
+    ctx = RowContext(load_knowledge(), FieldContext(style, None, None, ocr), DateOrder.DMY)
+    found, _ = find_rows(group_lines(page_from_text(text)), None, ctx)
+    return found
+
+
+def summary(candidate: Candidate) -> tuple[str, str, str | None, str | None]:
+    return (
+        candidate.name,
+        candidate.value.text if candidate.value else "",
+        candidate.unit.unit.ucum if candidate.unit and candidate.unit.unit else None,
+        candidate.range.text if candidate.range else None,
+    )
+
+
+def test_table_rows_with_range_before_result() -> None:
+    text = (
+        "Test Name        Reference Range   Unit     Result   Status\n"
+        "Hemoglobin       13.5 - 17.5       g/dL     15       Normal\n"
+        "HCT              35 - 45           %        24       Low-Abnormal"
+    )
+    assert [summary(c) for c in rows(text)] == [
+        ("Hemoglobin", "15", "g/dL", "13.5 - 17.5"),
+        ("HCT", "24", "%", "35 - 45"),
+    ]
+
+
+def test_previous_result_column_is_not_the_value() -> None:
+    text = (
+        "                           Previous\n"
+        "Test          Result       Result       Units    Range\n"
+        "ALT           41 H         38           U/L      7 - 55"
+    )
+    (row,) = rows(text)
+    assert summary(row) == ("ALT", "41", "U/L", "7 - 55") and row.extra_numbers == 0
+
+
+def test_free_rows_need_a_known_name_and_nothing_unexplained() -> None:
+    text = (
+        "Sodium 140 (135-145) mmol/L\n"
+        "HbA1c 5.7-6.4 % indicates prediabetes in adults\n"
+        "Page 1 of 3\n"
+        "ALT 30 (< 40) U/L"
+    )
+    assert [summary(c) for c in rows(text)] == [
+        ("Sodium", "140", "mmol/L", "(135-145)"),
+        ("ALT", "30", "U/L", "(< 40)"),
+    ]
+
+
+def test_value_followed_by_range_is_not_one_grouped_number() -> None:
+    (row,) = rows("Platelets 151 150 - 400 10^9/L")
+    assert summary(row) == ("Platelets", "151", "10*9/L", "150 - 400")
+
+
+def test_name_wrapped_over_two_lines() -> None:
+    text = "Test                 Result   Units   Range\nGamma Glutamyl       41       U/L     7 - 55\nTransferase"
+    (row,) = rows(text)
+    assert row.name == "Gamma Glutamyl Transferase" and row.matches[0].analyte.code == "ggt"
+
+
+def test_range_continued_on_the_next_line() -> None:
+    text = (
+        "Test              Result   Units    Reference Range\n"
+        "HDL Cholesterol   46       mg/dL    Male: > 40\n"
+        "                                    Female: > 50"
+    )
+    (row,) = rows(text)
+    assert [f.text for f in row.range_extra] == ["Female: > 50"]
+
+
+def test_garbled_numbers_in_the_range_column_are_counted() -> None:
+    text = "Test Name      Reference Range    Unit    Result\nHemoglobin     13.5 5 - - 17.5    g/dL    15"
+    (row,) = rows(text, ocr=True)
+    assert row.extra_numbers > 0
+
+
+@pytest.mark.parametrize(
+    ("printed", "ucum"), [("x1046/ul", "10*6/uL"), ("cells//4L", "/uL")], ids=["caret-as-4", "broken-micro"]
+)
+def test_damaged_unit_on_an_ocr_row_of_a_known_test(printed: str, ucum: str) -> None:
+    name = "RBC Count" if "10" in printed else "Platelet Count"
+    text = f"Test Name        Result   Unit        Reference Range\n{name}        6        {printed}    4.5 - 5.5"
+    (row,) = rows(text, ocr=True)
+    assert row.unit is not None and row.unit.unit is not None and row.unit.unit.ucum == ucum
+    assert rows(text, ocr=False)[0].unit is None
