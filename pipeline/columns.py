@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import itertools
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -104,7 +104,9 @@ class _Span:
     date: dt.date | None = None
 
 
-def _phrases(words: Sequence[Word], order: DateOrder | None) -> tuple[list[_Span], int]:
+def _phrases(
+    words: Sequence[Word], order: DateOrder | None, extra: Mapping[str, Role] | None = None
+) -> tuple[list[_Span], int]:
     """Greedy longest match of header phrases (and dates) over a line's words: spans, and words unmatched."""
     vocab = vocabulary()
     spans: list[_Span] = []
@@ -116,7 +118,7 @@ def _phrases(words: Sequence[Word], order: DateOrder | None) -> tuple[list[_Span
             chunk = words[i : i + size]
             label = " ".join(w.text for w in chunk)
             key = normalise(label)
-            role = vocab.phrases.get(key) or vocab.qualifiers.get(key)
+            role = (extra or {}).get(key) or vocab.phrases.get(key) or vocab.qualifiers.get(key)
             if role is not None:
                 found = (size, _Span(role, chunk[0].x0, chunk[-1].x1, label))
                 break
@@ -162,10 +164,13 @@ def _merge_qualifiers(spans: list[_Span], above: Sequence[_Span]) -> list[_Span]
     return merged
 
 
-def find_header(lines: Sequence[Line], index: int, order: DateOrder | None) -> TableHeader | None:
-    """The table header starting at lines[index], or None. Looks one line up and down for qualifiers."""
+def find_header(
+    lines: Sequence[Line], index: int, order: DateOrder | None, extra: Mapping[str, Role] | None = None
+) -> TableHeader | None:
+    """The table header starting at lines[index], or None. Looks one line up and down for qualifiers.
+    `extra` adds a lab's own header words (from its layout hint)."""
     line = lines[index]
-    spans, unmatched = _phrases(line.words, order)
+    spans, unmatched = _phrases(line.words, order, extra)
     if not _is_header(spans, unmatched, len(line.words)):
         return None
     height = line.bottom - line.top
@@ -174,9 +179,9 @@ def find_header(lines: Sequence[Line], index: int, order: DateOrder | None) -> T
             other = lines[neighbour]
             if abs(other.top - line.top) > 2.2 * height:
                 continue
-            extra, missed = _phrases(other.words, order)
-            if extra and missed <= 0.3 * len(other.words):
-                spans = _merge_qualifiers(spans, extra)
+            near, missed = _phrases(other.words, order, extra)
+            if near and missed <= 0.3 * len(other.words):
+                spans = _merge_qualifiers(spans, near)
     spans.sort(key=lambda s: s.x0)
     names = [s for s in spans if s.role == "name"]
     edges = tuple(

@@ -18,6 +18,7 @@ from parsers.dates import infer_date_order, parse_datetime
 from parsers.types import DateOrder, NumberStyle
 from parsers.values import detect_number_style
 from pipeline.headers import HeaderFields, parse_age, parse_sex, split_age_sex, strip_title
+from pipeline.hints import LabHint
 from pipeline.models import Issue, Line, Patient
 
 _DATE_LIKE = regex.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b")
@@ -46,6 +47,13 @@ class ReportContext:
     us_cues: int = 0
     world_cues: int = 0
     order_assumed: bool = False
+    hinted_order: bool = False
+
+    def follow(self, hint: LabHint) -> None:
+        """A lab's layout hint settles the number style and the date order for the whole report."""
+        self.style = hint.style or self.style
+        self.order = hint.order or self.order
+        self.hinted_order = hint.order is not None
 
     def add_page(self, lines: Iterable[Line], header: HeaderFields) -> None:
         """Take the cues of one more page (before its rows are read)."""
@@ -59,7 +67,8 @@ class ReportContext:
         self.us_cues += sum(1 for t in line_texts if _US_CUES.search(t))
         self.world_cues += sum(1 for t in line_texts if _WORLD_CUES.search(t))
         self.world_cues += self.style is NumberStyle.COMMA
-        self.order = infer_date_order(self.date_texts) or self.order or _closest_order(self.header)
+        if not self.hinted_order:
+            self.order = infer_date_order(self.date_texts) or self.order or _closest_order(self.header)
         if self.order is None and self.us_cues != self.world_cues and (self.us_cues == 0 or self.world_cues == 0):
             # numeric dates that no cue decides: the report's locale decides (US reports write month first,
             # nearly all others day first); recorded as an assumption

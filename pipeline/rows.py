@@ -13,15 +13,16 @@ Lines also combine: a name wrapped over two lines, a reference range continued o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from parsers.knowledge import KnowledgeBase, NameMatch
+from parsers.knowledge import Analyte, KnowledgeBase, NameMatch
 from parsers.types import DateOrder
 from parsers.units import closest_unit
-from pipeline.columns import Column, TableHeader, assign, find_header
+from pipeline.columns import Column, Role, TableHeader, assign, find_header
 from pipeline.fields import Field, FieldContext, segment
+from pipeline.hints import LabHint
 from pipeline.layout import split_line
 from pipeline.models import Line, Word
 
@@ -37,6 +38,10 @@ class RowContext:
     kb: KnowledgeBase
     fields: FieldContext
     date_order: DateOrder | None
+    hint: LabHint | None = None
+    """The per-lab hint that applies to this report, if any."""
+    hint_names: Mapping[str, Analyte] = field(default_factory=dict)
+    hint_headers: Mapping[str, Role] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -99,11 +104,15 @@ def _flag_of(fields: Sequence[Field]) -> Field | None:
     return None
 
 
-def _match(kb: KnowledgeBase, words: Sequence[Word], ocr: bool) -> list[NameMatch]:
+def _match(ctx: RowContext, words: Sequence[Word]) -> list[NameMatch]:
+    """The analytes a printed name denotes: the lab's hint first, then the knowledge base."""
     text = " ".join(w.text for w in words).strip(" :")
     if not text or not any(ch.isalpha() for ch in text):
         return []
-    return kb.match(text, ocr=ocr)
+    hinted = ctx.hint_names.get(ctx.kb.key(text)) if ctx.hint_names else None
+    if hinted is not None:
+        return [NameMatch(hinted, text, True, 1.0, text)]
+    return ctx.kb.match(text, ocr=ctx.fields.ocr)
 
 
 def _damaged_unit(fields: Sequence[Field], matches: Sequence[NameMatch], junk: list[str]) -> Field | None:
@@ -184,7 +193,7 @@ def _table_line(line: Line, header: TableHeader, group: int, ctx: RowContext) ->
         [f for f in everything if f not in value_fields], ("range",)
     )
     flag = _flag_of(by_role.get("flag", [])) or _flag_of(value_fields) or _flag_of(by_role.get("range", []))
-    matches = _match(ctx.kb, name, ctx.fields.ocr)
+    matches = _match(ctx, name)
     if unit is None and matches and ctx.fields.ocr:
         unit = _damaged_unit(everything, matches, junk)
     if not matches and not _unknown_test(name, values[0][0], unit, range_field, junk):
@@ -289,7 +298,7 @@ def _next_name(fields: Sequence[Field], start: int, ctx: RowContext) -> int:
             stop += 1
         words = [w for f in fields[i:stop] for w in f.words]
         later = any(f.kind in _VALUE_KINDS for f in fields[stop:])
-        if later and _match(ctx.kb, words, ctx.fields.ocr):
+        if later and _match(ctx, words):
             return i
     return len(fields)
 
@@ -300,12 +309,12 @@ def _free_row(
     name_words = tuple(w for f in name_fields for w in f.words)
     if not name_words or len(name_words) > _MAX_NAME_WORDS:
         return None
-    matches = _match(ctx.kb, name_words, ctx.fields.ocr)
+    matches = _match(ctx, name_words)
     unit_in_name: Field | None = None
     if not matches and name_fields and name_fields[-1].kind == "unit":
         unit_in_name = name_fields[-1]
         name_words = tuple(w for f in name_fields[:-1] for w in f.words)
-        matches = _match(ctx.kb, name_words, ctx.fields.ocr)
+        matches = _match(ctx, name_words)
     numbers = [f for f in rest if f.kind == "number"]
     bounds = [f for f in rest if f.kind == "bound"]
     ranges = [f for f in rest if f.kind in ("range", "norange")]
@@ -402,7 +411,7 @@ def _join_wrapped(items: list[_Parsed], ctx: RowContext) -> None:
                 if not _close(*pair) or kb.is_panel_heading(heading):
                     continue
                 words = other.name_words + row.name_words if step < 0 else row.name_words + other.name_words
-                matches = _match(kb, words, ctx.fields.ocr)
+                matches = _match(ctx, words)
                 if not matches or not matches[0].exact or (row.matches and not _whole(kb, matches[0], words)):
                     continue
                 if row.matches and {m.analyte.code for m in matches} != {m.analyte.code for m in row.matches}:
@@ -433,7 +442,10 @@ def find_rows(
     """Candidate rows of one page, and the table header in force at its end (carried to the next page)."""
     items: list[_Parsed] = []
     for index, line in enumerate(lines):
-        found = find_header(lines, index, ctx.date_order)
+        if ctx.hint is not None and ctx.hint.ignored(line.text):
+            items.append(_Parsed(line, "other"))
+            continue
+        found = find_header(lines, index, ctx.date_order, ctx.hint_headers)
         if found is not None:
             header = found
             items.append(_Parsed(line, "header"))
