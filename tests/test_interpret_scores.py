@@ -400,4 +400,24 @@ def test_r_ratio_band_matches_value(alt: float, alp: float) -> None:
     raw = r.raw_value
     assert raw is not None and r.band is not None
     expected = "hepatocellular" if raw >= 5 else "mixed" if raw > 2 else "cholestatic"
-    assert r.band.startswith(expected)
+    defining_raised = alt > 40 if expected == "hepatocellular" else alp > 120 if expected == "cholestatic" else True
+    if (alt > 40 or alp > 120) and defining_raised:
+        assert r.band.startswith(expected)
+    else:  # R names the pattern of an abnormality: not when the enzyme defining it is within range
+        assert r.band.startswith("no pattern named")
+
+
+@pytest.mark.parametrize(
+    ("alt", "alp", "band"),
+    [
+        (30, 100, "no pattern named: the enzymes are within"),
+        (45, 110, "no pattern named: cholestatic by R, but ALP is within"),
+        (45, 260, "cholestatic (R <= 2)"),
+        (300, 100, "hepatocellular (R >= 5)"),
+    ],
+    ids=["both-normal", "barely-raised-alt-normal-alp", "raised-alp", "raised-alt"],
+)
+def test_r_ratio_names_a_pattern_only_for_a_raised_enzyme(alt: float, alp: float, band: str) -> None:
+    """ALT ULN 40, ALP ULN 120: ALT 45 / ALP 110 gives R 1.23 but nothing is cholestatic about a normal ALP."""
+    r = patterns.r_ratio(ev("alt", alt, "U/L", 40), ev("alp", alp, "U/L", 120))
+    assert r.band is not None and r.band.startswith(band)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.interpret import interpret
 from pipeline.interpret.models import Observation
 from pipeline.interpret.timeline import build_timeline, build_timelines, latest_segment
 from pipeline.interpret.units import convert, to_canonical
@@ -18,7 +19,7 @@ def o(
     value: float | None,
     unit: str | None,
     day: int,
-    lab: str = "Lab A",
+    lab: str | None = "Lab A",
     low: float | None = None,
     high: float | None = None,
     text: str | None = None,
@@ -68,12 +69,44 @@ def test_enzyme_in_ukat_is_sixty_u_per_l() -> None:
 
 
 def test_unconvertible_unit_is_kept_but_refused() -> None:
-    t = build_timeline("hba1c", [o("hba1c", 6.0, "%", 0), o("hba1c", 48, "mmol/mol", 30)])
-    assert [p.value for p in t.points] == [6.0, None]
+    t = build_timeline("alt", [o("alt", 30.0, "U/L", 0), o("alt", 48, "mg/dL", 30)])
+    assert [p.value for p in t.points] == [30.0, None]
     assert t.points[1].original_value == 48
-    assert any(
-        n.kind == "unit_not_convertible" and n.action == "refuse" and "[check]" in n.detail for n in t.notes
+    assert any(n.kind == "unit_not_convertible" and n.action == "refuse" for n in t.notes)
+
+
+def test_hba1c_ifcc_converts_with_the_ngsp_master_equation_and_its_source() -> None:
+    """NGSP % = 0.09148 x IFCC mmol/mol + 2.152 (NGSP; Hoelzel 2004): 48 -> 6.543 %, range 20-42 -> 3.98-5.99."""
+    t = build_timeline(
+        "hba1c", [o("hba1c", 6.0, "%", 0), o("hba1c", 48, "mmol/mol", 30, low=20, high=42)]
     )
+    p = t.points[1]
+    assert p.value == pytest.approx(0.09148 * 48 + 2.152)
+    assert p.ref_low == pytest.approx(0.09148 * 20 + 2.152) and p.ref_high == pytest.approx(0.09148 * 42 + 2.152)
+    assert (p.factor, p.offset) == (0.09148, 2.152) and p.converted
+    assert {pt.segment for pt in t.points} == {0}
+    note = next(n for n in t.notes if n.kind == "unit_converted")
+    assert note.action == "caveat" and "Hoelzel" in note.detail and "ngsp.org" in note.detail
+    assert convert("hba1c", 6.543, "%", "mmol/mol") == pytest.approx((6.543 - 2.152) / 0.09148)
+    cited = interpret([o("hba1c", 6.0, "%", 0), o("hba1c", 48, "mmol/mol", 30)]).sources
+    assert any("Hoelzel" in c for c in cited)
+
+
+def test_a_missing_lab_name_gives_a_caveat_and_blocks_nothing_else() -> None:
+    """Either side's lab unknown: comparability cannot be confirmed (caveat); very different ranges refuse."""
+    t = build_timeline(
+        "alt",
+        [
+            o("alt", 30, "U/L", 0, high=40),
+            o("alt", 32, "U/L", 30, lab=None, high=41),
+            o("alt", 90, "U/L", 60, lab=None, high=120),
+        ],
+    )
+    unknown = [n for n in t.notes if n.kind == "lab_unknown"]
+    assert [n.action for n in unknown] == ["caveat", "caveat"]
+    assert "one of the two reports" in unknown[0].detail and "either report" in unknown[1].detail
+    assert "cannot be confirmed" in unknown[0].detail
+    assert [p.segment for p in t.points] == [0, 0, 1]  # ULN 41 -> 120 with no lab name known: not compared
 
 
 @pytest.mark.parametrize(
@@ -164,3 +197,33 @@ def test_si_round_trip(mg: float, analyte: str) -> None:
     assert si is not None
     back = to_canonical(analyte, si, "umol/L")
     assert back == pytest.approx(mg, rel=1e-12)
+
+
+def test_an_offset_conversion_without_a_confirmed_source_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.interpret import units
+
+    monkeypatch.setattr(units, "AFFINE_SOURCES", {})
+    t = build_timeline("hba1c", [o("hba1c", 6.0, "%", 0), o("hba1c", 48, "mmol/mol", 30)])
+    assert [p.value for p in t.points] == [6.0, None]
+    assert any(n.action == "refuse" and units.UNSOURCED_AFFINE in n.detail for n in t.notes)
+
+
+def test_points_and_evidence_carry_their_printed_name_unit_and_page() -> None:
+    """Provenance travels with the values, so renderers never look them up again in the documents."""
+    from pipeline.interpret.change import evidence
+
+    obs = o("bilirubin_total", 34.2, "umol/L", 0, low=3.4, high=20.5).model_copy(
+        update={"name": "S. Bilirubin (Total)", "unit_printed": "µmol/L", "page": 2, "ref_text": "3.4 - 20.5"}
+    )
+    t = build_timeline("bilirubin_total", [obs])
+    p = t.points[0]
+    assert (p.name, p.unit_printed, p.page, p.original_unit) == ("S. Bilirubin (Total)", "µmol/L", 2, "umol/L")
+    e = evidence(t, p)
+    assert (e.page, e.unit_printed, e.ref_text, e.value_text) == (2, "µmol/L", "3.4 - 20.5", "34.2")
+    assert e.unit == "mg/dL" and e.ref_low == pytest.approx(3.4 / 17.1)
+    assert t.label == "Bilirubin, total"  # the knowledge base's name, not the printed one
+
+
+def test_an_analyte_unknown_to_the_knowledge_base_is_labelled_with_its_printed_name() -> None:
+    obs = o("vitamin_d", 20, "ng/mL", 0).model_copy(update={"name": "25-OH Vitamin D"})
+    assert build_timeline("vitamin_d", [obs]).label == "25-OH Vitamin D"

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from parsers.knowledge import load_knowledge
 from pipeline.interpret.models import (
     Evidence,
     Finding,
@@ -161,7 +162,7 @@ def test_every_table_value_cites_its_source(html: str) -> None:
 def test_scores_show_inputs_and_reasons(html: str) -> None:
     scores = html.split('id="scores"')[1].split('id="table"')[0]
     assert "Not computable: albumin missing" in scores
-    assert "FIB-4" in scores and "Platelets" in scores
+    assert "FIB-4" in scores and load_knowledge().get("platelets").name in scores  # names from the knowledge base
 
 
 def test_sections_a_reader_needs(html: str) -> None:
@@ -252,3 +253,28 @@ def test_date_ticks_are_inside_and_few(start: dt.date, span: int) -> None:
     assert 1 <= len(ticks) <= 8
     assert all(start <= d <= end for d, _ in ticks)
     assert [d for d, _ in ticks] == sorted(d for d, _ in ticks)
+
+
+def test_finding_evidence_shows_range_date_and_the_page_it_carries(
+    case: tuple[Interpretation, list[Document]],
+) -> None:
+    """The page comes from the evidence itself (one source of provenance), with the printed range."""
+    interp, docs = case
+    alt = next(t for t in interp.timelines if t.analyte == "alt")
+    last = alt.points[-1]
+    ev = Evidence(
+        analyte="alt",
+        value=last.value,
+        unit="U/L",
+        collected_at=last.collected_at,
+        report_id=last.report_id,
+        value_text=last.value_text,
+        ref_low=7,
+        ref_high=56,
+        page=9,
+    )
+    page = render_html(interp.model_copy(update={"findings": [_finding("warning", "w", [ev])]}), Provenance(docs))
+    table = page.split('class="evidence"')[1].split("</table>")[0]
+    assert ", p. 9" in table and "7–56 U/L" in table
+    assert last.collected_at.strftime("%d %b %Y") in table
+    assert alt.label in table  # the knowledge-base name

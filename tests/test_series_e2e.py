@@ -39,17 +39,7 @@ SETTINGS = Settings(ocr="never")
 BY_NAME = {s.name: s for s in SCENARIOS}
 NAMES = [s.name for s in SCENARIOS]
 
-KNOWN_DEFECTS: dict[str, str] = {
-    "synthetic_failure_inr_only": (
-        "findings.synthetic_failure needs moving(inr, 'rising'); INR has no sourced CVI, so that means a "
-        "strictly monotonic run (or Mann-Kendall p < 0.05): one 0.02 dip (1.31 -> 1.29) hides an INR that "
-        "crossed its range, 1.6 and 1.7 (inr_newly_high is True), and the discordance is not reported"
-    ),
-    "improvement_platelet_drift": (
-        "findings_trend._unsettled counts a no-CVI test as worsening on any strictly monotonic run of 3+ "
-        "results: platelets 247 -> 244 -> 241 -> 238 (in range, within noise) veto GENUINE_IMPROVEMENT"
-    ),
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 EXTRACTION_DEFECTS: dict[str, str] = {}
 UNREAD_LAB_NAMES: dict[str, str] = {}
 HEADING_IN_NAME: dict[str, str] = {}

@@ -190,7 +190,16 @@ def evidence(timeline: Timeline, p: TimelinePoint) -> Evidence:
         report_id=p.report_id,
         value_text=p.value_text,
         ref_high=p.ref_high,
+        ref_low=p.ref_low,
+        ref_text=p.ref_text,
+        unit_printed=p.unit_printed,
+        page=p.page,
     )
+
+
+def uln_text(multiple: float) -> str:
+    """'1.04x', '3.2x': two decimals just above the limit, where one decimal would read '1.0x'."""
+    return f"{multiple:.2f}x" if multiple < 1.95 else f"{multiple:.1f}x"
 
 
 def severity_now(timeline: Timeline, p: TimelinePoint) -> SeverityNow:
@@ -198,7 +207,7 @@ def severity_now(timeline: Timeline, p: TimelinePoint) -> SeverityNow:
     assert p.value is not None
     m = p.uln_multiple
     band = {"within": "within range", "below": "below range", "unknown": "range not printed"}.get(
-        p.range_status, f"above range ({m:.1f}x ULN)" if m is not None else "above range"
+        p.range_status, f"above range ({uln_text(m)} ULN)" if m is not None else "above range"
     )
     grade = ctcae_grade(timeline.analyte, m) if m is not None else None
     return SeverityNow(
@@ -387,7 +396,7 @@ def _summary(
     elif n < DESCRIPTIVE_MIN_POINTS:
         head = f"too few results to call a direction ({words[confirmation]})"
     else:
-        head = f"no consistent direction ({words[confirmation]})"
+        head = f"direction not called: it does not rise or fall at every result ({words[confirmation]})"
     status = sev.range_status
     toward = (direction, status) in (("falling", "above"), ("rising", "below"))
     away = (direction, status) in (("rising", "above"), ("falling", "below"))

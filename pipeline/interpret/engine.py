@@ -14,13 +14,8 @@ from collections.abc import Sequence
 from pydantic import TypeAdapter
 
 from .change import read_trend
-from .findings import (
-    cholestatic_shift,
-    de_ritis_reversal,
-    hys_law_finding,
-    inr_threshold,
-    synthetic_failure,
-)
+from .findings import cholestatic_shift, de_ritis_reversal, hys_law_finding, inr_threshold
+from .findings_synthetic import synthetic_failure, synthetic_worsening
 from .findings_trend import genuine_improvement, missing_tests, related_missing, unconfirmed_changes
 from .models import (
     Finding,
@@ -34,9 +29,10 @@ from .models import (
 )
 from .panel import compute_scores
 from .rulekit import SEVERITY_ORDER, Context
-from .sources import CVI, JONES_2024, SEED_003, label
+from .sources import CVI, JONES_2024, SEED_003
 from .texts import RED_FLAGS, questions, unknown_context
 from .timeline import build_timelines
+from .units import affine_source
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +72,7 @@ def interpret(observations: Sequence[Observation], patient: PatientInfo | None =
         unknown_context=unknown_context(patient),
         red_flags=list(RED_FLAGS),
         questions=questions(findings, trends),
-        sources=_sources(findings, scores, trends),
+        sources=_sources(findings, scores, trends, timelines),
     )
 
 
@@ -97,6 +93,7 @@ def _findings(ctx: Context, missing: Sequence[MissingTest]) -> list[Finding]:
     """Every rule in order; then single unconfirmed changes not already covered; most severe first."""
     rules = (
         synthetic_failure,
+        synthetic_worsening,
         cholestatic_shift,
         hys_law_finding,
         inr_threshold,
@@ -118,10 +115,11 @@ def _caveats(timelines: Sequence[Timeline], trends: Sequence[Trend]) -> list[str
     refused = sorted({t.label for t in timelines for n in t.notes if n.action == "refuse"})
     if refused:
         out.append(f"Some results could not be compared and were not trended: {', '.join(refused)}.")
-    no_cvi = sorted({label(t.analyte) for t in trends if t.analyte not in CVI and t.n_points >= 2})
+    labels = {t.analyte: t.label for t in timelines}
+    no_cvi = sorted({labels[t.analyte] for t in trends if t.analyte not in CVI and t.n_points >= 2})
     if no_cvi:
         out.append(
-            f"No sourced biological variation data for {', '.join(no_cvi)}: change significance not "
+            f"No sourced biological variation data for {'; '.join(no_cvi)}: change significance not "
             "assessed; direction is descriptive only."
         )
     if any(t.analyte in CVI and t.n_points >= 2 for t in trends):
@@ -139,9 +137,12 @@ def _caveats(timelines: Sequence[Timeline], trends: Sequence[Trend]) -> list[str
 
 
 def _sources(
-    findings: Sequence[Finding], scores: Sequence[ScoreResult], trends: Sequence[Trend]
+    findings: Sequence[Finding],
+    scores: Sequence[ScoreResult],
+    trends: Sequence[Trend],
+    timelines: Sequence[Timeline],
 ) -> list[str]:
-    """Every citation used, deduplicated, in first-use order."""
+    """Every citation used, deduplicated, in first-use order (with any sourced affine unit conversion)."""
     seen: dict[str, None] = {}
     for f in findings:
         seen.update(dict.fromkeys(f.sources))
@@ -150,6 +151,11 @@ def _sources(
     for t in trends:
         if t.analyte in CVI and t.n_points >= 2:
             seen[CVI[t.analyte].source] = None
+    for tl in timelines:
+        for p in tl.points:
+            source = affine_source(tl.analyte, p.original_unit) if p.converted and p.offset else None
+            if source is not None:
+                seen[source] = None
     return list(seen)
 
 

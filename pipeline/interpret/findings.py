@@ -5,29 +5,28 @@ order and sorts the findings most severe first. A finding needs a real signal (d
 beyond the reference change value or a monotonic trend, AND a value outside its own printed range or past
 a sourced threshold. Transaminases must fall from a level above their range to count as improving, albumin
 must fall below its range, bilirubin must rise to a higher CTCAE grade, INR must cross its printed upper
-limit or 1.6 / 1.7. Analytes without sourced biological variation (INR, bilirubin, platelets) move
-"descriptively" only (see ``change``). A stable patient, normal or chronically abnormal, gets none (or,
-rarely, an info "repeat"). Context nobody recorded (treatment dates, alcohol, medicines, anticoagulants)
-is listed as unknown in each finding, never assumed. Wording is the project's own.
+limit or 1.6 / 1.7 (rising, or confirmed by its last two results). Analytes without sourced biological
+variation (INR, bilirubin, platelets) move "descriptively" only (see ``change``). A stable patient, normal
+or chronically abnormal, gets none (or, rarely, an info "repeat"). Context nobody recorded (treatment
+dates, alcohol, medicines, anticoagulants) is listed as unknown in each finding, never assumed. Wording is
+the project's own. This module holds the seed-002 cholestatic shift, the AST/ALT reversal, the INR
+threshold and Hy's law; the synthetic-function rules of seed 000 are in ``findings_synthetic``.
 """
 
 from __future__ import annotations
 
 from .change import evidence
-from .models import Evidence, Finding, FindingSeverity, Trend
+from .models import Evidence, Finding, FindingSeverity
+from .names import prose
 from .rulekit import (
-    CONFIRMED,
     MOVING,
     OTHER_INR_CAUSES,
     Context,
     ends,
     falling_from_raised,
     fmt_value,
-    grade_rose,
-    inr_newly_high,
     make_finding,
     moving,
-    names,
     range_of,
     rtm_sources,
     span,
@@ -40,74 +39,10 @@ from .sources import (
     INR_HIGH_MORTALITY,
     INR_THRESHOLD_HIGH,
     INR_THRESHOLD_LOW,
-    RELATED_WINDOW_DAYS,
     SEED_000,
     SEED_002,
     WANG_2021,
-    label,
 )
-
-# --------------------------------------------------------------------------------------------------
-# Seed 000: transaminases improving while synthetic markers worsen.
-
-
-def synthetic_failure(ctx: Context) -> Finding | None:
-    """ALT/AST falling while INR rises, albumin falls or bilirubin rises: not reassuring (seed 000)."""
-    tx = falling_from_raised(ctx, ("alt", "ast"), MOVING[:3])
-    if not tx or any(moving(ctx.trends.get(a), "rising", CONFIRMED) for a in ("alt", "ast")):
-        return None
-    inr, alb, bili = (ctx.trends.get(a) for a in ("inr", "albumin", "bilirubin_total"))
-    worse: list[Trend] = []
-    if inr is not None and moving(inr, "rising") and inr_newly_high(ctx):
-        worse.append(inr)
-    if alb is not None and moving(alb, "falling") and range_of(alb) == "below":
-        worse.append(alb)
-    if bili is not None and moving(bili, "rising") and range_of(bili) == "above" and grade_rose(ctx, bili):
-        worse.append(bili)
-    last_tx = max(t.latest.collected_at for t in tx if t.latest)
-    worse = [
-        w for w in worse if w.latest and abs((w.latest.collected_at - last_tx).days) <= RELATED_WINDOW_DAYS
-    ]
-    if not worse:
-        return None
-    # Urgent only when INR or bilirubin worsened AND the transaminase fall is confirmed (design choice).
-    coag = any(w.analyte in ("inr", "bilirubin_total") for w in worse)
-    urgent = coag and any(t.confirmation in CONFIRMED for t in tx)
-    worse_names = names([w.analyte for w in worse])
-    detail = (
-        f"Transaminases falling ({'; '.join(span(t) for t in tx)}) while {worse_names} worsened "
-        f"({'; '.join(span(w) for w in worse)}). Falling ALT/AST reflect less hepatocyte injury, not "
-        "preserved function; INR, albumin and bilirubin measure what the liver makes and clears. This "
-        "discordance fits declining synthetic reserve and is not reassuring."
-    )
-    caveats = [OTHER_INR_CAUSES if any(w.analyte == "inr" for w in worse) else ""]
-    caveats += [t.regression_to_mean or "" for t in tx]
-    caveats += [
-        f"{label(t.analyte)} fall is a single result (unconfirmed)"
-        for t in tx
-        if t.confirmation == "unconfirmed"
-    ]
-    return make_finding(
-        "SYNTHETIC_FAILURE_DISCORDANCE",
-        "urgent" if urgent else "warning",
-        f"Liver enzymes falling while {worse_names} worsen",
-        detail,
-        f"Your liver enzymes (ALT/AST) have come down, which on its own can look like good news. Over the "
-        f"same time, {worse_names} - tests of how well the liver works - moved the wrong way. Together "
-        "this is not reassuring and should be reviewed by a doctor soon, ideally a liver specialist. "
-        "A raised INR can also have other causes, such as warfarin-type blood thinners or low vitamin K.",
-        [e for t in [*tx, *worse] for e in ends(t)],
-        [SEED_000, EASL_2022_BLEEDING] + ([WANG_2021] if inr in worse else []) + rtm_sources(tx),
-        next_steps=[
-            "clinical review soon (hepatology if liver disease is known or suspected)",
-            "clinical check for decompensation: ascites, encephalopathy, bleeding (not on a lab report)",
-            "repeat INR, albumin, bilirubin and platelets together on one draw",
-            "review anticoagulant use and vitamin K status",
-        ],
-        caveats=caveats,
-        unknowns=unknowns_for(ctx),
-    )
-
 
 # --------------------------------------------------------------------------------------------------
 # Seed 002: ALP (and GGT) rising while ALT/AST fall.
@@ -204,13 +139,13 @@ def de_ritis_reversal(ctx: Context) -> Finding | None:
     if len(ratios) < 3 or ratios[-1] <= 1 or ratios[-2] <= 1 or min(ratios[:-2]) >= 1 or not raised:
         return None
     i_low = max(i for i, r in enumerate(ratios[:-2]) if r < 1)
-    alcohol = " At 2 or above it suggests alcohol-related disease." if ratios[-1] >= 2 else ""
+    alcohol = " At 2 or above it is often seen in alcohol-related disease (not specific)." if ratios[-1] >= 2 else ""
     return make_finding(
         "DE_RITIS_REVERSAL",
         "warning",
         "AST/ALT ratio reversed to above 1",
         f"AST/ALT {ratios[i_low]:.2f} on {pairs[i_low][0].collected_at} -> {ratios[-1]:.2f} on "
-        f"{last_ast.collected_at}. In non-alcoholic chronic liver disease a ratio of 1 or more suggests "
+        f"{last_ast.collected_at}. In non-alcoholic chronic liver disease a ratio of 1 or more can point to "
         f"advanced fibrosis or cirrhosis.{alcohol} " + "Above 1 on the last two draws.",
         "The balance between two liver enzymes has changed: AST is now higher than ALT. In "
         "long-standing liver conditions this can be a sign of more scarring, though muscle strain and "
@@ -227,54 +162,85 @@ def de_ritis_reversal(ctx: Context) -> Finding | None:
 
 
 def inr_threshold(ctx: Context) -> Finding | None:
-    """INR crossing 1.6-1.7 (Wang 2021 inflection), with the other causes of a raised INR."""
+    """INR crossing 1.6-1.7 (Wang 2021 inflection), with the other causes of a raised INR.
+
+    Severity and wording agree (design choice after clinical.md §2: one result past a limit is
+    'unconfirmed, repeat'): the last two results at or above 1.6 -> warning ('a doctor should review it
+    soon'); a single result -> info ('have it repeated'); 2.1 or more -> urgent even once; a recorded
+    vitamin K antagonist -> info, since it raises INR by design."""
     t = ctx.timelines.get("inr")
     pts = t.numeric if t else []
     if t is None or len(pts) < 2 or (pts[-1].value or 0) < INR_THRESHOLD_LOW:
         return None
-    below = [p for p in pts[:-1] if (p.value or 0) < INR_THRESHOLD_LOW]
+    below = [i for i, p in enumerate(pts[:-1]) if (p.value or 0) < INR_THRESHOLD_LOW]
     if not below:
         return None
-    first, last = below[-1], pts[-1]
-    vka = ctx.patient.context.on_vitamin_k_antagonist
-    # Confirmed crossing: the last two results at or above 1.6; a single one is 'repeat to confirm' (info),
-    # unless it reaches 2.1 (design choice after the sustained / unconfirmed rule).
-    single = len(pts) < 2 or (pts[-2].value or 0) < INR_THRESHOLD_LOW
-    severity: FindingSeverity = (
-        "info"
-        if vka
-        else "urgent"
-        if (last.value or 0) >= INR_HIGH_MORTALITY
-        else "info"
-        if single
-        else "warning"
-    )
+    since = pts[below[-1] :]
+    last = pts[-1]
+    vka = bool(ctx.patient.context.on_vitamin_k_antagonist)
+    single = (pts[-2].value or 0) < INR_THRESHOLD_LOW
+    high = (last.value or 0) >= INR_HIGH_MORTALITY
+    severity: FindingSeverity = "info" if vka else "urgent" if high else "info" if single else "warning"
     crossed = "1.7" if (last.value or 0) >= INR_THRESHOLD_HIGH else "1.6"
+    values = " -> ".join(f"{p.value:.2f} ({p.collected_at.isoformat()})" for p in since)
+    uln = f"; printed upper limit {last.ref_high:g}" if last.ref_high is not None else ""
+    only_latest = crossed == "1.7" and (pts[-2].value or 0) < INR_THRESHOLD_HIGH
+    confirmation = (
+        "A single result at or above 1.6: repeat to confirm."
+        if single
+        else "At or above 1.6 on the last two results" + ("; 1.7 reached on the latest only." if only_latest else ".")
+    )
     return make_finding(
         "INR_THRESHOLD_CROSSED",
         severity,
-        f"INR has crossed {crossed}",
-        f"INR {first.value:.2f} ({first.collected_at}) -> {last.value:.2f} ({last.collected_at}). In a "
-        "hospitalised cohort, mortality rose faster from INR 1.6 in cirrhosis and 1.7 in advanced fibrosis "
-        "(HR per +0.1 INR 1.06 and 1.09), and INR 2.1 matched about 15% 28-day mortality: context from "
-        "inpatients, not a prediction for this patient. "
+        f"INR has crossed {crossed}" + (" (single result)" if single and not high else ""),
+        f"INR {values}{uln}. {confirmation} In a hospitalised cohort, mortality rose faster from INR 1.6 in "
+        "cirrhosis and 1.7 in advanced fibrosis (HR per +0.1 INR 1.06 and 1.09), and INR 2.1 matched about "
+        "15% 28-day mortality: context from inpatients, not a prediction for this patient. "
         + (
             "The patient is recorded as taking a vitamin K antagonist, which raises INR by design. "
             if vka
             else ""
         )
         + OTHER_INR_CAUSES,
-        "Your INR, a blood clotting test, has risen past 1.6. In people with liver disease this level "
-        "has been linked with higher risk, so a doctor should review it soon. Warfarin-type blood "
-        "thinners, low vitamin K and some other conditions can also raise the INR.",
-        [evidence(t, first), evidence(t, last)],
+        _inr_patient_text(crossed, f"{last.value:.2f}", vka=vka, single=single, high=high),
+        [evidence(t, p) for p in since],
         [WANG_2021, SEED_000, EASL_2022_BLEEDING],
         next_steps=[
-            "repeat INR with albumin, bilirubin and platelets on one draw",
+            "repeat INR with albumin, bilirubin and platelets on one draw"
+            + (" promptly" if high and not vka else ""),
             "review anticoagulants and vitamin K status",
         ],
         caveats=["a single INR above the threshold: repeat to confirm" if single else ""],
         unknowns=unknowns_for(ctx, "vitamin K", "medicines", "known liver"),
+    )
+
+
+def _inr_patient_text(crossed: str, value: str, *, vka: bool, single: bool, high: bool) -> str:
+    """Plain words whose urgency matches the finding's severity (see ``inr_threshold``)."""
+    other = "Warfarin-type blood thinners, low vitamin K and some other conditions can also raise the INR."
+    if vka:
+        return (
+            f"Your INR, a blood clotting test, is {value}. You are recorded as taking a warfarin-type blood "
+            "thinner, which raises the INR on purpose: whoever looks after that medicine will read this "
+            "result against your own target."
+        )
+    if high:
+        return (
+            f"Your INR, a blood clotting test, is {value}, clearly above the usual range. Please contact your "
+            f"doctor promptly so it can be repeated and the cause looked for. {other}"
+        )
+    if single:
+        return (
+            f"Your latest INR, a blood clotting test, is {value}: at or above {crossed} for the first time. "
+            "One result can be off for simple reasons, such as how the sample was taken, so it needs to be "
+            "repeated; mention it to your doctor so a repeat test can be arranged. If the repeat is also "
+            f"high, a doctor should review it. {other}"
+        )
+    return (
+        f"Your INR, a blood clotting test, has been at or above 1.6 on your last two tests (latest {value}). "
+        "In studies of people with liver disease, INR values from this level went with a higher risk, so a "
+        f"doctor should review it soon. {other}"
     )
 
 
@@ -283,7 +249,9 @@ def hys_law_finding(ctx: Context) -> Finding | None:
     s = ctx.scores.get("hys_law")
     if s is None or not s.computable or s.value != 1.0:
         return None
-    parts = ", ".join(f"{c.name.replace('_x_uln', '')} {c.value:g}x ULN" for c in s.components)
+    shown = {"transaminase_x_uln": "highest of ALT/AST", "bilirubin_x_uln": prose("bilirubin_total")}
+    shown["alp_x_uln"] = prose("alp")
+    parts = ", ".join(f"{shown.get(c.name, c.name)} {c.value:g}x ULN" for c in s.components)
     return make_finding(
         "HYS_LAW_PATTERN",
         "urgent",

@@ -4,8 +4,12 @@ single unconfirmed change.
 Contract: same as ``findings``. Improvement is a trend claim: it needs ALT falling with a sustained change
 or a monotonic trend (one lower value after a spike is not enough) AND the related tests measured within
 ``RELATED_WINDOW_DAYS`` not worsening, with at least one synthetic-function test (albumin, INR, bilirubin)
-and one cholestatic test (ALP, GGT) among them. Related tests count as missing only when the liver tests
-carry a signal (a change, or a value outside its printed range).
+and one cholestatic test (ALP, GGT) among them. "Worsening" means what the engine can support: for a test
+with sourced biological variation, a move the wrong way beyond the RCV (or a trend beyond it); for a test
+without (INR, bilirubin, platelets), whose direction is only descriptive, a wrong-way run counts only when
+it ends outside the printed range on the wrong side or past a sourced threshold (INR 1.6 / 1.7, a higher
+CTCAE bilirubin grade); a smaller drift inside the range is shown as a caveat, not a veto. Related tests
+count as missing only when the liver tests carry a signal (a change, or a value outside its printed range).
 """
 
 from __future__ import annotations
@@ -14,13 +18,17 @@ import datetime as dt
 
 from .change import rcv_limits
 from .models import Evidence, Finding, MissingTest
+from .names import cap, label, prose
 from .patterns import ctcae_grade
 from .rulekit import (
     CONFIRMED,
     MOVING,
     Context,
+    display_unit,
     ends,
     falling_from_raised,
+    grade_rose,
+    inr_newly_high,
     make_finding,
     moving,
     range_of,
@@ -29,7 +37,7 @@ from .rulekit import (
     span,
     unknowns_for,
 )
-from .sources import LIVER_PANEL, RELATED_WINDOW_DAYS, SEED_000, SEED_003, label
+from .sources import CVI, LIVER_PANEL, RELATED_WINDOW_DAYS, SEED_000, SEED_003
 
 ADVERSE: dict[str, str] = {
     "ast": "rising",
@@ -46,17 +54,52 @@ CHOLESTATIC = ("alp", "ggt")
 SIGNAL_TESTS = ("alt", "ast", "alp", "ggt", "bilirubin_total")
 
 
+def _sides(analyte: str) -> tuple[str, str, str]:
+    """(the direction it worsens in, the direction it improves in, the range side that is abnormal)."""
+    bad = ADVERSE[analyte]
+    return bad, "falling" if bad == "rising" else "rising", "above" if bad == "rising" else "below"
+
+
+def _past_threshold(ctx: Context, analyte: str) -> bool:
+    """A no-CVI test past a sourced threshold: INR newly past 1.6 / 1.7, bilirubin up a CTCAE grade."""
+    tr = ctx.trends.get(analyte)
+    if analyte == "inr":
+        return inr_newly_high(ctx)
+    return analyte == "bilirubin_total" and tr is not None and grade_rose(ctx, tr)
+
+
 def _unsettled(ctx: Context, analyte: str) -> bool:
-    """A related test moving the wrong way, or outside its range on the wrong side and not improving."""
+    """A related test worsening with a real signal, or outside its range on the wrong side and not improving.
+
+    Without sourced biological variation a wrong-way run has no size test, so it counts only when it ends
+    outside the printed range on the wrong side or past a sourced threshold (module docstring)."""
     tr = ctx.trends.get(analyte)
     if tr is None:
         return False
-    bad = ADVERSE[analyte]
-    if moving(tr, bad):
+    bad, good, wrong_side = _sides(analyte)
+    if range_of(tr) == wrong_side and not moving(tr, good):
         return True
-    wrong_side = "above" if bad == "rising" else "below"
-    good = "falling" if bad == "rising" else "rising"
-    return range_of(tr) == wrong_side and not moving(tr, good)
+    if not moving(tr, bad):
+        return False
+    return analyte in CVI or _past_threshold(ctx, analyte)
+
+
+def _drifting(ctx: Context, analytes: list[str]) -> list[str]:
+    """No-CVI related tests drifting the wrong way inside their range: shown, not counted as worsening."""
+    out = []
+    for a in analytes:
+        tr = ctx.trends.get(a)
+        if tr is None or a in CVI or not moving(tr, ADVERSE[a]) or _unsettled(ctx, a):
+            continue
+        b, last = tr.baseline, tr.latest
+        known = b is not None and last is not None and b.value is not None and last.value is not None
+        moved = f" {b.value:.3g} -> {last.value:.3g}{display_unit(last.unit)}" if known and b and last else ""
+        out.append(
+            f"{cap(prose(a))}{moved}: a small drift {'down' if ADVERSE[a] == 'falling' else 'up'} inside its "
+            "printed range; with no sourced biological variation its size cannot be judged, so it does not "
+            "count against the improvement; keep it in view"
+        )
+    return out
 
 
 def _liver_reference(ctx: Context) -> dt.date | None:
@@ -98,7 +141,7 @@ def related_missing(ctx: Context, missing: list[MissingTest]) -> Finding | None:
     ref = _liver_reference(ctx)
     if not missing or ref is None:
         return None
-    names = [label(m.analyte) for m in missing]
+    names = [cap(prose(m.analyte)) for m in missing]
     falling = bool(falling_from_raised(ctx, ("alt", "ast"), MOVING[:3]))
     blind = falling and all(recent_result(ctx, a, ref) is None for a in SYNTHETIC)
     ev = [e for a in SIGNAL_TESTS if (tr := ctx.trends.get(a)) and tr.latest for e in [tr.latest]]
@@ -131,7 +174,7 @@ def genuine_improvement(ctx: Context) -> Finding | None:
     if any(_unsettled(ctx, a) for a in recent):
         return None
     still = alt.severity is not None and alt.severity.range_status == "above"
-    settled = ", ".join(label(a) for a in recent)
+    settled = ", ".join(prose(a) for a in recent)
     detail = (
         f"{span(alt)}. Related tests measured within {RELATED_WINDOW_DAYS} days ({settled}) are within "
         "range or not worsening. ALT does not measure liver fat or fibrosis; improvement here is a trend "
@@ -153,7 +196,7 @@ def genuine_improvement(ctx: Context) -> Finding | None:
         [*ends(alt), *recent.values()],
         [SEED_003, *rtm_sources([alt])],
         next_steps=["keep monitoring ALT with its related tests until stable within range"],
-        caveats=[alt.regression_to_mean or "", *(c for c in _lab_caveats(ctx))],
+        caveats=[alt.regression_to_mean or "", *_lab_caveats(ctx), *_drifting(ctx, list(recent))],
         unknowns=unknowns_for(ctx, "treatment", "medicines", "alcohol"),
     )
 
@@ -161,9 +204,16 @@ def genuine_improvement(ctx: Context) -> Finding | None:
 def _lab_caveats(ctx: Context) -> list[str]:
     """A lower ALT from a different laboratory may be method, not physiology (seed 003)."""
     t = ctx.timelines.get("alt")
-    if t is None or not any(n.kind == "lab_changed" for n in t.notes):
-        return []
-    return ["ALT results come from more than one laboratory; part of the change may be method"]
+    kinds = {n.kind for n in t.notes} if t is not None else set()
+    out = []
+    if "lab_changed" in kinds:
+        out.append("ALT results come from more than one laboratory; part of the change may be method")
+    if "lab_unknown" in kinds:
+        out.append(
+            "the laboratory name was not read on some ALT reports, so the same laboratory cannot be "
+            "confirmed; part of the change may be method"
+        )
+    return out
 
 
 def unconfirmed_changes(ctx: Context, covered: set[str]) -> list[Finding]:
@@ -181,13 +231,13 @@ def unconfirmed_changes(ctx: Context, covered: set[str]) -> list[Finding]:
                 "UNCONFIRMED_CHANGE",
                 "info",
                 f"{label(a)}: single result beyond the expected variation",
-                f"{span(tr)}. Change {ch.percent:+.0f}% against a reference change value of {limit:+.0f}% "
+                f"{cap(span(tr))}. Change {ch.percent:+.0f}% against a reference change value of {limit:+.0f}% "
                 f"({ch.rcv_method}); one result only: repeat before reading it as a change.",
-                f"Your latest {label(a)} differs from earlier results by more than normal day-to-day "
+                f"Your latest {prose(a)} differs from earlier results by more than normal day-to-day "
                 "variation, but it is a single result. A repeat test will show whether the change is real.",
                 ends(tr),
                 [*dict.fromkeys(s for s in _rcv_sources(a))],
-                next_steps=[f"repeat {label(a)}"],
+                next_steps=[f"repeat {prose(a)}"],
             )
         )
     return out

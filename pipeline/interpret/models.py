@@ -13,6 +13,11 @@ Contract (stable; the store and the renderers build on it):
 - "Not known" is ``None`` and is never filled in: a missing sex, age, medicine list or treatment date stays
   ``None`` and is reported as unknown.
 - Findings carry ``sources`` (citation strings); every number the engine uses is cited in ``sources.py``.
+- Provenance travels with the values: every ``TimelinePoint`` keeps the test name and unit as printed, the
+  report, lab, page and box; every ``Evidence`` item keeps its report and page. Renderers cite from these
+  and never look values up again in the source documents.
+- Display names (``Timeline.label``) come from the knowledge base (``parsers/knowledge``), never from the
+  internal analyte code.
 
 All models forbid unknown keys (``extra="forbid"``) so a typo in a producer fails loudly.
 """
@@ -24,7 +29,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-INTERPRET_SCHEMA_VERSION = "1.0"
+INTERPRET_SCHEMA_VERSION = "1.1"
+"""1.1: provenance on points and evidence (printed name, unit, page, range), affine conversion offset,
+lab_unknown comparability notes, SYNTHETIC_FUNCTION_WORSENING."""
 
 Comparator = Literal["<", "<=", ">", ">="]
 Flag = Literal["H", "L", "HH", "LL", "A"]
@@ -50,6 +57,7 @@ ComparabilityKind = Literal[
     "unit_unknown",
     "unit_not_convertible",
     "lab_changed",
+    "lab_unknown",
     "method_changed",
     "range_changed",
     "range_missing",
@@ -155,6 +163,14 @@ class Evidence(_Model):
     value_text: str | None = None
     ref_high: float | None = None
     """Upper limit printed on the value's own report, in ``unit``."""
+    ref_low: float | None = None
+    """Lower limit printed on the value's own report, in ``unit``."""
+    ref_text: str | None = None
+    """That range exactly as printed (in ``unit_printed``)."""
+    unit_printed: str | None = None
+    """The unit as the report printed it (``value_text`` is in it)."""
+    page: int | None = None
+    """Page of the report the value was read from (1-based)."""
 
 
 class TimelinePoint(_Model):
@@ -176,8 +192,15 @@ class TimelinePoint(_Model):
     """value / ref_high (the printed upper limit of the same report)."""
     original_value: float | None = None
     original_unit: str | None = None
+    """UCUM code of the printed unit."""
+    unit_printed: str | None = None
+    """The unit exactly as printed (e.g. 'x10^3/uL', 'µmol/L')."""
+    name: str | None = None
+    """The test name exactly as printed on this report."""
     factor: float = 1.0
-    """canonical value = original value * factor."""
+    offset: float = 0.0
+    """canonical value = original value * factor + offset (offset is 0 except for affine conversions such
+    as HbA1c IFCC mmol/mol -> NGSP %)."""
     segment: int = 0
     """Points share a segment when they may be compared; a refusal starts a new segment."""
     report_id: str
@@ -188,6 +211,11 @@ class TimelinePoint(_Model):
     bbox: tuple[float, float, float, float] | None = None
     confidence: float | None = None
     needs_review: bool = False
+
+    @property
+    def converted(self) -> bool:
+        """The value was printed in another unit and converted to the timeline's unit."""
+        return self.original_value is not None and (self.factor != 1.0 or self.offset != 0.0)
 
 
 class ComparabilityNote(_Model):
@@ -358,6 +386,7 @@ class Finding(_Model):
 
 FINDING_CODES: tuple[str, ...] = (
     "SYNTHETIC_FAILURE_DISCORDANCE",
+    "SYNTHETIC_FUNCTION_WORSENING",
     "CHOLESTATIC_SHIFT",
     "DE_RITIS_REVERSAL",
     "INR_THRESHOLD_CROSSED",

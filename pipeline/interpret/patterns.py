@@ -9,8 +9,9 @@ from /work/shared/clinical.md §3, each with its source in ``sources.py``.
 from __future__ import annotations
 
 from .models import Evidence, ScoreComponent, ScoreResult, Sex
+from .names import cap, label, prose
 from .scores import PreparedInputs, not_computable, prepare_inputs, round_half_up, upper_limit
-from .sources import ACG_2017, ACG_ALT_ULN, BOTROS_2013, CTCAE_V5, FDA_2009_DILI, R_RATIO, SEED_002, label
+from .sources import ACG_2017, ACG_ALT_ULN, BOTROS_2013, CTCAE_V5, FDA_2009_DILI, R_RATIO, SEED_002
 
 # CTCAE v5 upper bounds (x ULN) of grades 1, 2, 3; above the last is grade 4 (CTCAE_V5, clinical.md §3).
 CTCAE_BOUNDS: dict[str, tuple[float, float, float]] = {
@@ -54,7 +55,7 @@ def ctcae(ev: Evidence | None, analyte: str) -> ScoreResult:
     if prep.reason:
         return not_computable(name, title, prep.reason, prep, src)
     if mult is None:
-        return not_computable(name, title, f"{label(analyte)} upper reference limit not printed", prep, src)
+        return not_computable(name, title, f"{cap(prose(analyte))} upper reference limit not printed", prep, src)
     grade = ctcae_grade(analyte, mult)
     return ScoreResult(
         name=name,
@@ -101,12 +102,28 @@ def alp_band(alp: Evidence | None) -> ScoreResult:
     )
 
 
-def _r_band(r: float) -> str:
+def _r_band(r: float, raised: dict[str, bool]) -> str:
+    """The R band, named only when the enzyme that defines it is above its printed range: R classifies the
+    pattern of an abnormality (ACG 2017), so normal enzymes get no pattern and a normal ALP no
+    'cholestatic' (nor a normal transaminase 'hepatocellular')."""
+    if not any(raised.values()):
+        return "no pattern named: the enzymes are within their printed ranges (R describes an abnormality)"
     if r >= 5:
-        return "hepatocellular (R >= 5)"
-    if r > 2:
+        band, needs = "hepatocellular (R >= 5)", "transaminase"
+    elif r > 2:
         return "mixed (2 < R < 5)"
-    return "cholestatic (R <= 2)"
+    else:
+        band, needs = "cholestatic (R <= 2)", "alp"
+    if not raised[needs]:
+        which = "ALP" if needs == "alp" else "the transaminase"
+        return f"no pattern named: {band.split(' ')[0]} by R, but {which} is within its printed range"
+    return band
+
+
+def _raised(ev: Evidence, value: float) -> bool:
+    """The value is above the upper limit printed on its own report."""
+    uln = upper_limit(ev, "U/L")
+    return uln is not None and value > uln
 
 
 def r_ratio(
@@ -126,20 +143,21 @@ def r_ratio(
     for key, ev, base in (("alt", alt, alt_baseline), ("alp", alp, alp_baseline)):
         divisor, note = upper_limit(ev, "U/L"), "printed ULN"
         if divisor is None:
-            return not_computable(name, title, f"{label(key)} upper reference limit not printed", prep, src)
+            return not_computable(name, title, f"{cap(prose(key))} upper reference limit not printed", prep, src)
         base_uln = upper_limit(base, "U/L") if base is not None and base.value is not None else None
         if base is not None and base.value is not None and base_uln is not None and base.value > base_uln:
             divisor, note = base.value, f"abnormal baseline of {base.collected_at.isoformat()}"
         components.append(ScoreComponent(name=f"{key}_divisor", value=divisor, note=note))
         parts.append(prep.values[key] / divisor)
     r = parts[0] / parts[1]
+    raised = {"transaminase": _raised(alt, prep.values["alt"]), "alp": _raised(alp, prep.values["alp"])}
     return ScoreResult(
         name=name,
         label=title,
         computable=True,
         value=round_half_up(r, 2),
         raw_value=r,
-        band=_r_band(r),
+        band=_r_band(r, raised),
         collected_at=alt.collected_at,
         inputs=prep.inputs,
         components=components,
@@ -158,16 +176,17 @@ def new_r(alt: Evidence | None, ast: Evidence | None, alp: Evidence | None) -> S
         assert ev is not None
         uln = upper_limit(ev, "U/L")
         if uln is None:
-            return not_computable(name, title, f"{label(key)} upper reference limit not printed", prep, src)
+            return not_computable(name, title, f"{cap(prose(key))} upper reference limit not printed", prep, src)
         mults[key] = prep.values[key] / uln
     r = max(mults["alt"], mults["ast"]) / mults["alp"]
+    raised = {"transaminase": max(mults["alt"], mults["ast"]) > 1, "alp": mults["alp"] > 1}
     return ScoreResult(
         name=name,
         label=title,
         computable=True,
         value=round_half_up(r, 2),
         raw_value=r,
-        band=_r_band(r),
+        band=_r_band(r, raised),
         collected_at=prep.inputs[0].collected_at,
         inputs=prep.inputs,
         sources=src,
@@ -184,9 +203,9 @@ def de_ritis(ast: Evidence | None, alt: Evidence | None) -> ScoreResult:
         return not_computable(name, title, "ALT must be above zero", prep, src)
     ratio = prep.values["ast"] / prep.values["alt"]
     if ratio >= 2:
-        band = ">= 2: pattern suggesting alcohol-related liver disease"
+        band = ">= 2: a ratio often seen in alcohol-related liver disease (not specific)"
     elif ratio >= 1:
-        band = ">= 1: in non-alcoholic liver disease, suggests advanced fibrosis or cirrhosis"
+        band = ">= 1: in non-alcoholic liver disease, can point to advanced fibrosis or cirrhosis"
     else:
         band = "< 1"
     return ScoreResult(

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .models import Evidence, ScoreComponent, ScoreResult, Sex
+from .names import cap, prose
 from .sources import (
     JOHNSON_2015,
     KIM_2021,
@@ -23,7 +24,6 @@ from .sources import (
     PUGH_1973,
     STERLING_2006,
     WAI_2003,
-    label,
 )
 from .units import convert
 
@@ -46,14 +46,14 @@ class PreparedInputs:
 def prepare_inputs(required: Mapping[str, Evidence | None], units: Mapping[str, str]) -> PreparedInputs:
     """Check presence, numeric value, same draw and unit of every input; values in the wanted units."""
     present = [ev for ev in required.values() if ev is not None]
-    missing = [label(a) for a, ev in required.items() if ev is None]
+    missing = [cap(prose(a)) for a, ev in required.items() if ev is None]
     if missing:
         return PreparedInputs({}, present, f"{', '.join(missing)} not measured")
-    text = [f"{label(ev.analyte)} '{ev.value_text or ''}'" for ev in present if ev.value is None]
+    text = [f"{cap(prose(ev.analyte))} '{ev.value_text or ''}'" for ev in present if ev.value is None]
     if text:
         return PreparedInputs({}, present, f"non-numeric result: {', '.join(text)}")
     if len({ev.collected_at for ev in present}) > 1:
-        dates = ", ".join(f"{label(ev.analyte)} {ev.collected_at.isoformat()}" for ev in present)
+        dates = ", ".join(f"{cap(prose(ev.analyte))} {ev.collected_at.isoformat()}" for ev in present)
         return PreparedInputs(
             {}, present, f"inputs come from different draws ({dates}); a score needs one draw"
         )
@@ -63,7 +63,7 @@ def prepare_inputs(required: Mapping[str, Evidence | None], units: Mapping[str, 
         converted = convert(ev.analyte, ev.value, ev.unit, units[key])
         if converted is None:
             return PreparedInputs(
-                {}, present, f"{label(ev.analyte)} unit {ev.unit} cannot be converted to {units[key]}"
+                {}, present, f"{cap(prose(ev.analyte))} unit {ev.unit} cannot be converted to {units[key]}"
             )
         values[key] = converted
     return PreparedInputs(values, present, None)
@@ -129,7 +129,7 @@ def fib4(
     elif value <= 2.67:
         band, interp = "indeterminate", f"{low_cut:g}-2.67: indeterminate; further fibrosis assessment"
     else:
-        band, interp = "high", "above 2.67: advanced fibrosis likely; specialist assessment"
+        band, interp = "high", "above 2.67: advanced fibrosis more likely; needs specialist assessment to confirm"
     if age_years >= 65:
         caveats.append("age 65 or over: low cut-off 2.0 instead of 1.30 (McPherson 2017)")
     return ScoreResult(
@@ -169,9 +169,9 @@ def apri(ast: Evidence | None, platelets: Evidence | None) -> ScoreResult:
     elif value <= 1.5:
         band = "fibrosis and cirrhosis indeterminate"
     elif value <= 2.0:
-        band = "significant fibrosis likely (>1.5); cirrhosis indeterminate"
+        band = "significant fibrosis more likely (>1.5); cirrhosis indeterminate"
     else:
-        band = "cirrhosis likely (>2.0)"
+        band = "cirrhosis more likely (>2.0); needs clinical confirmation"
     return ScoreResult(
         name="apri",
         label="APRI",
@@ -376,6 +376,5 @@ def child_pugh_lab(bilirubin: Evidence | None, albumin: Evidence | None, inr: Ev
             ScoreComponent(name="ascites_points", value=None, note="not on a lab report; unknown"),
             ScoreComponent(name="encephalopathy_points", value=None, note="not on a lab report; unknown"),
         ],
-        caveats=[CHILD_PUGH_CLASS_NOTE],
         sources=src,
     )

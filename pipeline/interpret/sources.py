@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .names import label as label  # display names come from the knowledge base (names.py); kept importable
+
 # --------------------------------------------------------------------------------------------------
 # Citations (short strings renderers can print as-is).
 
@@ -64,6 +66,11 @@ SEED_002 = "Project seed 002: ALP rising while AST/ALT fall (cholestatic shift, 
 SEED_003 = "Project seed 003: reading an improving ALT trend (comparability, related tests, red flags)"
 R_RATIO = "R ratio (ALT/ULN)/(ALP/ULN) and 'new R' with max(ALT, AST); clinical.md §3 (seed 002; ACG 2017)"
 UNIT_CONVERSIONS = "clinical.md §4 conversions and /tmp/analytes_scope.md (project knowledge scope)"
+NGSP_HBA1C = (
+    "HbA1c IFCC-NGSP master equation NGSP % = 0.09148 x IFCC mmol/mol + 2.152: NGSP, IFCC Standardization "
+    "of HbA1c (www.ngsp.org/ifcc.asp); Hoelzel W et al. Clin Chem 2004;50:166-174 (method comparison that "
+    "established it)"
+)
 UNIT_DEFINITIONS = (
     "Unit definitions: 1 U = 1 umol/min, so 1 ukat/L = 60 U/L; 10*9/L = 10*3/uL; mEq/L = mmol/L"
 )
@@ -132,24 +139,3 @@ LIVER_PANEL: tuple[str, ...] = (
     "platelets",
 )
 """Tests read together with ALT (seed 003; clinical.md §1)."""
-
-LABELS: dict[str, str] = {
-    "alt": "ALT",
-    "ast": "AST",
-    "alp": "Alkaline phosphatase",
-    "ggt": "GGT",
-    "bilirubin_total": "Total bilirubin",
-    "bilirubin_direct": "Direct bilirubin",
-    "albumin": "Albumin",
-    "inr": "INR",
-    "pt": "Prothrombin time",
-    "platelets": "Platelets",
-    "creatinine": "Creatinine",
-    "sodium": "Sodium",
-    "ldh": "LDH",
-}
-
-
-def label(analyte: str) -> str:
-    """Display name of an analyte (the code itself when the engine has no name for it)."""
-    return LABELS.get(analyte, analyte.replace("_", " "))

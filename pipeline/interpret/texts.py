@@ -28,6 +28,11 @@ _BY_CODE: dict[str, tuple[str, ...]] = {
         "say about how well my liver is working, and should I see a liver specialist?",
         "Could a blood thinner, low vitamin K or another condition explain my INR?",
     ),
+    "SYNTHETIC_FUNCTION_WORSENING": (
+        "The tests of how well my liver works are getting worse: what could explain it, and should I see a "
+        "liver specialist?",
+        "Could a blood thinner, low vitamin K, my diet or my kidneys explain any of these results?",
+    ),
     "CHOLESTATIC_SHIFT": (
         "ALP is rising while ALT and AST fall: do I need GGT, a split (direct) bilirubin or an ultrasound?",
         "Could any of my medicines or supplements affect bile flow?",

@@ -1,13 +1,15 @@
 """Observations -> one timeline per analyte, in one unit, with a comparability check between neighbours.
 
 Contract: ``build_timelines(observations)`` groups by canonical analyte code and returns timelines sorted by
-analyte, each with points sorted by draw date (then time, then report id). Every point keeps its printed
-value, its own report's printed range (converted), and its provenance. Between consecutive numeric points
-the check adds a caveat (lab, method or printed range changed, unit converted, value under review) or
-refuses the comparison (a new comparable segment starts) when the printed upper limits of two different labs
-differ by ``RANGE_REFUSAL_RATIO`` or more, a sign of a different method or calibration; the raw values are
-then not trended across that boundary. Points whose unit cannot be converted are kept, with value None and
-a refusal note, so a renderer still shows them. Pure functions; no I/O.
+analyte, each with points sorted by draw date (then time, then report id) and labelled with the knowledge
+base's display name (``names.label``). Every point keeps its printed value, name and unit, its own report's
+printed range (converted), and its provenance. Between consecutive numeric points the check adds a caveat
+(lab, method or printed range changed, a lab name not printed so the same lab cannot be confirmed, unit
+converted, value under review) or refuses the comparison (a new comparable segment starts) when the printed
+upper limits differ by ``RANGE_REFUSAL_RATIO`` or more and the two results are not known to come from one
+lab, a sign of a different method or calibration; the raw values are then not trended across that
+boundary. Points whose unit cannot be converted are kept, with value None and a refusal note, so a renderer
+still shows them. Pure functions; no I/O.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from .models import (
     Timeline,
     TimelinePoint,
 )
-from .sources import label
-from .units import canonical_unit, factor, refusal_reason
+from .names import label
+from .units import affine_source, canonical_unit, conversion, refusal_reason
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +63,11 @@ def _unit_for(analyte: str, observations: Sequence[Observation]) -> str | None:
     return units[-1] if units else None
 
 
-def _factor(analyte: str, unit: str | None, obs_unit: str | None) -> float | None:
+def _conversion(analyte: str, unit: str | None, obs_unit: str | None) -> tuple[float, float] | None:
+    """(factor, offset) to the timeline's unit; for analytes the engine does not know, identity or None."""
     if canonical_unit(analyte) is not None:
-        return factor(analyte, obs_unit)
-    return 1.0 if obs_unit == unit else None
+        return conversion(analyte, obs_unit)
+    return (1.0, 0.0) if obs_unit == unit else None
 
 
 def range_status(value: float | None, low: float | None, high: float | None, flag: str | None) -> RangeStatus:
@@ -93,7 +96,8 @@ def build_timeline(analyte: str, observations: Sequence[Observation]) -> Timelin
         points.append(point)
         notes.extend(point_notes)
     _link(points, notes, unit)
-    return Timeline(analyte=analyte, label=label(analyte), unit=unit, points=points, notes=notes)
+    printed = next((o.name for o in reversed(ordered) if o.name), None)
+    return Timeline(analyte=analyte, label=label(analyte, printed), unit=unit, points=points, notes=notes)
 
 
 def _point(analyte: str, unit: str | None, obs: Observation) -> tuple[TimelinePoint, list[ComparabilityNote]]:
@@ -111,7 +115,8 @@ def _point(analyte: str, unit: str | None, obs: Observation) -> tuple[TimelinePo
             )
         )
 
-    f = _factor(analyte, unit, obs.unit)
+    conv = _conversion(analyte, unit, obs.unit)
+    f, offset = conv if conv is not None else (None, 0.0)
     value: float | None = None
     if f is None:
         kind: ComparabilityKind = "unit_unknown" if obs.unit is None else "unit_not_convertible"
@@ -125,13 +130,21 @@ def _point(analyte: str, unit: str | None, obs: Observation) -> tuple[TimelinePo
     elif obs.comparator is not None:
         note("censored_value", "caveat", f"result '{obs.value_text}' is censored; shown, not trended")
     else:
-        value = obs.value * f
-        if f != 1.0:
+        value = obs.value * f + offset
+        source = affine_source(analyte, obs.unit)
+        if source is not None:
+            note(
+                "unit_converted",
+                "caveat",
+                f"converted from {obs.unit} to {unit} (x{f:.6g} + {offset:.6g}; {source}); percent changes "
+                f"are read on the {unit} scale",
+            )
+        elif f != 1.0:
             note("unit_converted", "note", f"converted from {obs.unit} to {unit} (x{f:.6g})")
     if obs.needs_review:
         note("needs_review", "caveat", "this value was flagged for human review at extraction")
-    low = obs.ref_low * f if f is not None and obs.ref_low is not None else None
-    high = obs.ref_high * f if f is not None and obs.ref_high is not None else None
+    low = obs.ref_low * f + offset if f is not None and obs.ref_low is not None else None
+    high = obs.ref_high * f + offset if f is not None and obs.ref_high is not None else None
     if f is not None and low is None and high is None:
         note("range_missing", "caveat", "no reference range printed on this report")
     point = TimelinePoint(
@@ -148,7 +161,10 @@ def _point(analyte: str, unit: str | None, obs: Observation) -> tuple[TimelinePo
         uln_multiple=value / high if value is not None and high else None,
         original_value=obs.value,
         original_unit=obs.unit,
+        unit_printed=obs.unit_printed,
+        name=obs.name,
         factor=f if f is not None else 1.0,
+        offset=offset,
         report_id=obs.report_id,
         lab=obs.lab,
         lab_method=obs.lab_method,
@@ -193,8 +209,17 @@ def _compare(a: TimelinePoint, b: TimelinePoint, notes: list[ComparabilityNote],
         )
 
     lab_changed = a.lab is not None and b.lab is not None and a.lab.casefold() != b.lab.casefold()
+    lab_unknown = a.lab is None or b.lab is None
     if lab_changed:
         note("lab_changed", "caveat", "different laboratory: part of a difference may be method, not body")
+    elif lab_unknown:
+        which = "either report" if a.lab is None and b.lab is None else "one of the two reports"
+        note(
+            "lab_unknown",
+            "caveat",
+            f"laboratory name not read on {which}: whether the same laboratory measured both cannot be "
+            "confirmed, so part of a difference may be method, not body",
+        )
     if a.lab_method and b.lab_method and a.lab_method.casefold() != b.lab_method.casefold():
         note("method_changed", "caveat", f"method changed ({a.lab_method} -> {b.lab_method})")
     if a.collected_at == b.collected_at:
@@ -202,7 +227,7 @@ def _compare(a: TimelinePoint, b: TimelinePoint, notes: list[ComparabilityNote],
     if a.ref_high and b.ref_high:
         ratio = max(a.ref_high, b.ref_high) / min(a.ref_high, b.ref_high)
         shown = f"upper limit {a.ref_high:.4g} -> {b.ref_high:.4g} {unit or ''}".rstrip()
-        if lab_changed and ratio >= RANGE_REFUSAL_RATIO:
+        if (lab_changed or lab_unknown) and ratio >= RANGE_REFUSAL_RATIO:
             note(
                 "range_changed",
                 "refuse",

@@ -3,11 +3,12 @@ timeline.csv and bundle.json in one folder.
 
 Contract: ``write_report(interpretation, documents, out_dir, extra_caveats=()) -> ReportPaths``. The
 documents are the patient's extracted Documents (``Store.documents(key)``, or the Documents extracted
-straight from files); they give every value its provenance (file, lab, page) and are the FHIR
-DiagnosticReports. Report ids in the interpretation must be the source files' sha256 (what the store
-hands the engine). Files are written atomically (temporary name, then rename) so a reader never sees a
-half-written report, and readable by their owner only (0600): they hold health data. ``extra_caveats``
-carries notes the caller knows and the engine does not (e.g. an uncertain patient match from the store).
+straight from files); they name the source file of every report (each value carries its own printed
+name, unit, lab and page in the interpretation) and are the FHIR DiagnosticReports. Report ids in the
+interpretation must be the source files' sha256 (what the store hands the engine). Files are written
+atomically (temporary name, then rename) so a reader never sees a half-written report, and readable by
+their owner only (0600): they hold health data. ``extra_caveats`` carries notes the caller knows and the
+engine does not (e.g. an uncertain patient match from the store).
 """
 
 from __future__ import annotations

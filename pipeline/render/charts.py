@@ -151,7 +151,7 @@ def plot_value(p: TimelinePoint) -> float | None:
     if p.value is not None:
         return p.value
     if p.comparator is not None and p.original_value is not None:
-        return p.original_value * p.factor
+        return p.original_value * p.factor + p.offset
     return None
 
 

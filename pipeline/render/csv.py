@@ -59,7 +59,6 @@ def render_csv(interp: Interpretation, prov: Provenance) -> str:
     patient = interp.patient.id or ""
     for t in sorted(interp.timelines, key=lambda t: t.analyte):
         for p in t.points:
-            row = prov.point_result(t.analyte, p)
             ref = prov.report(p.report_id)
             when = p.collected_at.isoformat()
             if p.collected_time is not None:
@@ -73,7 +72,7 @@ def render_csv(interp: Interpretation, prov: Provenance) -> str:
                     _num(p.value),
                     t.unit or "",
                     _safe(p.value_text),
-                    _safe(row.unit_printed if row and row.unit_printed else p.original_unit),
+                    _safe(p.unit_printed or p.original_unit),
                     _num(p.ref_low),
                     _num(p.ref_high),
                     _safe(p.ref_text),

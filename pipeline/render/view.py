@@ -2,13 +2,17 @@
 
 Contract: ``build_view(interpretation, provenance, extra_caveats)`` is pure and does all the choosing and
 formatting (ordering findings by severity, picking which analytes get charts, chunking the timeline table,
-citing a source for every value) so the Jinja2 template only lays things out. Nothing here escapes HTML:
-the template autoescapes, and chart SVG arrives as Markup from ``charts``.
+citing a source for every value) so the Jinja2 template only lays things out. Provenance comes from one
+place: the interpretation's points and evidence carry their printed name, unit, report and page; the
+``Provenance`` index only turns a report id into 'R3 · file.pdf'. Test names are the engine's
+(knowledge-base) labels. Nothing here escapes HTML: the template autoescapes, and chart SVG arrives as
+Markup from ``charts``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -23,6 +27,7 @@ from pipeline.interpret.models import (
     TimelinePoint,
     Trend,
 )
+from pipeline.interpret.names import cap, label, prose, unit_text
 from pipeline.models import REVIEW_THRESHOLD
 from pipeline.render import charts
 from pipeline.render.provenance import Provenance, ReportRef
@@ -39,6 +44,14 @@ class EvidenceRow:
     value: str
     date: str
     source: str
+    range: str = ""
+    """The reference range printed on the value's own report, in the value's unit ('' when none)."""
+    printed: str = ""
+    """The value as printed, when it was converted to another unit ('62 µmol/L')."""
+    printed_range: str = ""
+    """The range as printed, when the value was converted ('5 - 21 µmol/L')."""
+    outside: str = ""
+    """'above' or 'below' its own printed range, else ''."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +139,42 @@ def fmt_value(
 
 def display_unit(unit: str | None) -> str:
     """UCUM codes shown the way labs print them ('10*3/uL' -> '10³/µL', '{INR}' -> '')."""
-    if not unit:
+    return unit_text(unit)
+
+
+def fmt_range(low: float | None, high: float | None, unit: str | None) -> str:
+    """'0.2–1.2 mg/dL', '< 5 mg/L', '> 40 mg/dL'; '' when no limit was printed."""
+    if low is None and high is None:
         return ""
-    if unit.startswith("{") and unit.endswith("}"):
+    if low is not None and high is not None:
+        text = f"{charts.fmt_number(low)}–{charts.fmt_number(high)}"
+    elif high is not None:
+        text = f"< {charts.fmt_number(high)}"
+    else:
+        assert low is not None
+        text = f"> {charts.fmt_number(low)}"
+    return f"{text} {display_unit(unit)}".rstrip()
+
+
+def _outside(value: float | None, low: float | None, high: float | None) -> str:
+    if value is None:
         return ""
-    shown = unit.replace("10*3", "10³").replace("10*6", "10⁶").replace("10*9", "10⁹").replace("10*12", "10¹²")
-    shown = shown.replace("u", "µ") if unit in ("10*3/uL", "10*6/uL", "umol/L", "ug/dL", "uL") else shown
-    return shown.replace("m[IU]/L", "mIU/L").replace("{1.73_m2}", "1.73 m²")
+    if high is not None and value > high:
+        return "above"
+    if low is not None and value < low:
+        return "below"
+    return ""
+
+
+def _printed(value_text: str | None, unit_printed: str | None, value: float | None) -> str:
+    """The printed form of a converted value ('62 µmol/L'); '' when the shown number is the printed one."""
+    if value is None or not value_text or not unit_printed:
+        return ""
+    try:
+        same = math.isclose(float(value_text.replace(",", ".")), value, rel_tol=1e-9)
+    except ValueError:
+        same = False
+    return "" if same else f"{value_text} {unit_printed}"
 
 
 def _date(d: dt.date | None) -> str:
@@ -140,22 +182,22 @@ def _date(d: dt.date | None) -> str:
 
 
 def _evidence_rows(items: Sequence[Evidence], labels: dict[str, str], prov: Provenance) -> list[EvidenceRow]:
-    return [
-        EvidenceRow(
-            analyte=labels.get(e.analyte, e.analyte),
-            value=fmt_value(e.value, e.unit, e.value_text),
-            date=_date(e.collected_at),
-            source=prov.cite(e.report_id, _page(prov, e)),
-        )
-        for e in items
-    ]
+    """Each value a finding or score rests on: name, value, date, its own printed range, file and page."""
+    return [_evidence_row(e, labels.get(e.analyte) or label(e.analyte), prov) for e in items]
 
 
-def _page(prov: Provenance, e: Evidence) -> int | None:
-    if e.report_id is None:
-        return None
-    row = prov.result(e.report_id, e.analyte, e.collected_at)
-    return row.page if row else None
+def _evidence_row(e: Evidence, name: str, prov: Provenance) -> EvidenceRow:
+    printed = _printed(e.value_text, e.unit_printed, e.value)
+    return EvidenceRow(
+        analyte=name,
+        value=fmt_value(e.value, e.unit, e.value_text),
+        date=_date(e.collected_at),
+        source=prov.cite(e.report_id, e.page),
+        range=fmt_range(e.ref_low, e.ref_high, e.unit),
+        printed=printed,
+        printed_range=f"{e.ref_text} {e.unit_printed or ''}".strip() if printed and e.ref_text else "",
+        outside=_outside(e.value, e.ref_low, e.ref_high),
+    )
 
 
 def describe_point(label: str, unit: str | None, prov: Provenance) -> Callable[[TimelinePoint], str]:
@@ -164,9 +206,10 @@ def describe_point(label: str, unit: str | None, prov: Provenance) -> Callable[[
     def describe(p: TimelinePoint) -> str:
         value = fmt_value(p.value, unit, p.value_text, p.comparator) if p.value is not None else p.value_text
         parts = [f"{_date(p.collected_at)}: {label} {value}"]
-        if p.factor != 1.0 and p.original_value is not None:
-            parts.append(f"(printed {p.value_text} {display_unit(p.original_unit)})")
-        parts.append(f"— range {p.ref_text}" if p.ref_text else "— no range printed")
+        if p.converted:
+            parts.append(f"(printed {p.value_text} {p.unit_printed or display_unit(p.original_unit)})")
+        printed_in = f" {p.unit_printed or display_unit(p.original_unit)}" if p.converted else ""
+        parts.append(f"— range {p.ref_text}{printed_in} as printed" if p.ref_text else "— no range printed")
         if p.range_status in ("above", "below"):
             parts.append(f"({p.range_status} range)")
         parts.append(f"— {p.lab or charts.UNKNOWN_LAB} — {prov.cite(p.report_id, p.page)}")
@@ -260,40 +303,29 @@ def _table(interp: Interpretation, prov: Provenance) -> list[TableBlock]:
 
 
 def _cell(t: Timeline, p: TimelinePoint, prov: Provenance) -> Cell:
+    """One table value with its flag, conversion mark and a title holding its printed form and source."""
     text = charts.fmt_number(p.value, p.value_text) if p.value is not None else p.value_text
     css = {"above": "hi", "below": "lo"}.get(p.range_status, "")
     if p.flag:
         text = f"{text} {p.flag}"
-    converted = p.factor != 1.0 and p.original_value is not None
-    if converted:
+    if p.converted:
         text += "*"
     if p.needs_review or (p.confidence is not None and p.confidence < REVIEW_THRESHOLD):
         css += " review"
-    title = [f"{t.label} {p.value_text} as printed"]
-    if converted:
-        title.append(f"printed in {display_unit(p.original_unit)}, converted to {display_unit(t.unit)}")
-    title.append(f"range {p.ref_text}" if p.ref_text else "no range printed")
+    printed_unit = p.unit_printed or display_unit(p.original_unit)
+    as_printed = f"'{p.name}' " if p.name else ""
+    title = [f"{t.label}: printed as {as_printed}{p.value_text} {printed_unit}".rstrip()]
+    if p.converted:
+        title.append(f"printed in {printed_unit}, converted to {display_unit(t.unit)}")
+    title.append(f"range {p.ref_text}{' ' + printed_unit if p.converted else ''}" if p.ref_text else "no range printed")
     title.append(prov.cite(p.report_id, p.page))
     if p.confidence is not None:
         title.append(f"extraction confidence {p.confidence:.2f}")
     return Cell(text, css.strip(), "; ".join(title))
 
 
-def _with_printed_labels(interp: Interpretation, prov: Provenance) -> Interpretation:
-    """Where the engine has no display name for an analyte (label = code), use the latest printed name."""
-    timelines = []
-    for t in interp.timelines:
-        if t.label == t.analyte.replace("_", " ") and t.points:
-            row = prov.point_result(t.analyte, t.points[-1])
-            if row is not None and row.name.strip():
-                t = t.model_copy(update={"label": row.name.strip()})
-        timelines.append(t)
-    return interp.model_copy(update={"timelines": timelines})
-
-
 def build_view(interp: Interpretation, prov: Provenance, extra_caveats: Sequence[str] = ()) -> ReportView:
     """Everything the template needs, in the order the report shows it."""
-    interp = _with_printed_labels(interp, prov)
     labels = {t.analyte: t.label for t in interp.timelines}
     labs = charts.LabStyles.for_timelines(interp.timelines)
     findings = [
@@ -301,7 +333,7 @@ def build_view(interp: Interpretation, prov: Provenance, extra_caveats: Sequence
         for f in sorted(interp.findings, key=lambda f: SEVERITY_ORDER[f.severity])
     ]
     chart_views, singles = _chart_views(interp, prov, labs)
-    scores = [_score_view(s, labels, prov) for s in sorted(interp.scores, key=_score_order)]
+    scores = [_score_view(s, prov) for s in sorted(interp.scores, key=_score_order)]
     review = [
         f"{t.label} {p.value_text} on {_date(p.collected_at)} ({prov.cite(p.report_id, p.page)})"
         for t in interp.timelines
@@ -339,8 +371,10 @@ def _score_order(s: ScoreResult) -> tuple[bool, bool, str]:
     return (not s.computable, s.name.startswith("ctcae"), s.label.casefold())
 
 
-def _score_view(s: ScoreResult, labels: dict[str, str], prov: Provenance) -> ScoreView:
-    inputs = _evidence_rows(s.inputs, labels, prov)
+def _score_view(s: ScoreResult, prov: Provenance) -> ScoreView:
+    """A score with its inputs named in short (running-text) form, cited once when they share a draw."""
+    short = {e.analyte: cap(prose(e.analyte)) for e in s.inputs}
+    inputs = _evidence_rows(s.inputs, short, prov)
     sources = {(e.source, e.date) for e in inputs}
     common = inputs[0].source if len(sources) == 1 else None
     return ScoreView(s, _score_value(s), inputs, common)
@@ -349,6 +383,8 @@ def _score_view(s: ScoreResult, labels: dict[str, str], prov: Provenance) -> Sco
 def _score_value(s: ScoreResult) -> str:
     if not s.computable or s.value is None:
         return "not computable"
+    if s.name == "hys_law":
+        return "present" if s.value == 1.0 else "absent"
     text = charts.fmt_number(s.value)
     if s.raw_value is not None and charts.fmt_number(s.raw_value) != text:
         text += f" (raw {charts.fmt_number(s.raw_value)})"
