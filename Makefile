@@ -8,7 +8,7 @@ demo:
 	bash scripts/demo.sh
 
 test:
-	bash scripts/bootstrap.sh --browser
+	bash scripts/bootstrap.sh --test
 	$(VENV)/ruff check pipeline parsers fixtures tests bench
 	$(VENV)/mypy
 	$(VENV)/pytest -q -n 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,14 +42,11 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.render.report import report_for_documents, report_for_patient
     from pipeline.store import Store
 
-    if bool(args.patient) == bool(args.files):
-        print("labreport: give either --patient ID or report files, not both", file=sys.stderr)
+    if sum((bool(args.patient), bool(args.files), args.all)) != 1:
+        print("labreport: give one of --patient ID, --all, or report files", file=sys.stderr)
         return int(ExitCode.USAGE)
     try:
-        if args.patient:
-            with Store.from_settings(settings) as store:
-                paths = report_for_patient(store, args.patient, args.output)
-        else:
+        if args.files:
             documents = []
             for name in args.files:
                 document = process_file(Path(name), settings)
@@ -56,11 +54,15 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"labreport: {failure_message(document)}", file=sys.stderr)
                     continue
                 documents.append(document)
-            paths = report_for_documents(documents, args.output)
+            print(report_for_documents(documents, args.output).html)
+            return 0
+        with Store.from_settings(settings) as store:
+            keys = [p.key for p in store.patients()] if args.all else [args.patient]
+            for key in keys:
+                print(report_for_patient(store, key, args.output / key if args.all else args.output).html)
     except LabreportError as exc:
         print(f"labreport: {exc}", file=sys.stderr)
         return int(exc.exit_code)
-    print(paths.html)
     return 0
 
 
@@ -101,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="interpret one patient's results over time; write the report")
     report.add_argument("files", nargs="*", metavar="FILE", help="report straight from these files")
     report.add_argument("--patient", help="a stored patient's key or printed id")
+    report.add_argument("--all", action="store_true", help="one report per stored patient, in DIR/<patient key>/")
     report.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
     report.add_argument("--db", help="database URL (default sqlite:///labreport.sqlite)")
     report.set_defaults(run=_report)
@@ -124,6 +127,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `labreport ... | head` ends quietly
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

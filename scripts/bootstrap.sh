@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Install everything labreport needs on a fresh Debian machine, idempotently:
-#   system packages: Tesseract 5 with eng spa por ita fra deu + osd (OCR), Chromium (only with --browser,
-#   for the HTML report's browser test); a virtual environment .venv with the project and its extras.
+#   system packages: Tesseract 5 with eng spa por ita fra deu + osd (OCR); with --test also Chromium (the
+#   HTML report's browser test) and PostgreSQL (the store's PostgreSQL test); a virtual environment .venv
+#   with the project and its extras, at the versions pinned in constraints.txt.
 # Re-running is cheap: packages already present and an unchanged pyproject.toml are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-spa tesseract-ocr-por
           tesseract-ocr-ita tesseract-ocr-fra tesseract-ocr-deu python3-venv)
-if [ "${1:-}" = "--browser" ]; then
-  packages+=(chromium fonts-dejavu-core)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(chromium fonts-dejavu-core postgresql)
 fi
 
 missing=()
@@ -33,6 +34,6 @@ want=$(cat pyproject.toml constraints.txt 2>/dev/null | sha256sum | cut -d' ' -f
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "bootstrap: installing Python packages into .venv" >&2
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev,rapidocr,dask]"
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev,rapidocr,dask,postgres]"
   echo "$want" > "$stamp"
 fi
