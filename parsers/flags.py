@@ -33,12 +33,14 @@ logger = logging.getLogger(__name__)
 _HIGH_WORDS = (
     "h", "hi", "high", "alto", "alta", "elevado", "elevada", "aumentado", "aumentada", "elevato", "elevata",
     "aumentato", "aumentata", "eleve", "elevee", "haut", "haute", "augmente", "augmentee", "hoch", "erhoht",
-    "erhoeht", "above range", "above normal", "above high normal",
+    "erhoeht", "above range", "above normal", "above high normal", "above high reference limit",
+    "above reference range", "above reference limit", "above upper reference limit", "above the reference range",
 )  # fmt: skip
 _LOW_WORDS = (
     "l", "lo", "low", "bajo", "baja", "disminuido", "disminuida", "baixo", "baixa", "diminuido", "diminuida",
     "basso", "bassa", "diminuito", "diminuita", "bas", "basse", "diminue", "diminuee", "abaisse", "abaissee",
-    "niedrig", "erniedrigt", "below range", "below normal", "below low normal",
+    "niedrig", "erniedrigt", "below range", "below normal", "below low normal", "below low reference limit",
+    "below reference range", "below reference limit", "below lower reference limit", "below the reference range",
 )  # fmt: skip
 _CRITICAL_WORDS = ("critical", "crit", "panic", "critico", "critica", "critique", "kritisch", "alert")
 _ABNORMAL_WORDS = (

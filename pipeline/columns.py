@@ -127,6 +127,11 @@ def _phrases(
                 if date is not None:
                     found = (size, _Span("value", chunk[0].x0, chunk[-1].x1, label, date))
                     break
+        halves = _camel_halves(words[i], vocab, extra) if found is None else None
+        if halves is not None:
+            spans.extend(halves)
+            i += 1
+            continue
         if found is None:
             # an unknown header word still heads a column: its words must not be read as a neighbour's
             word = words[i]
@@ -140,13 +145,31 @@ def _phrases(
     return spans, unmatched
 
 
+_CAMEL = regex.compile(r"^(\p{Lu}\p{Ll}+)(\p{Lu}\p{Ll}+)$")
+
+
+def _camel_halves(word: Word, vocab: Vocabulary, extra: Mapping[str, Role] | None) -> tuple[_Span, _Span] | None:
+    """Two header labels printed with no space between them ('UnitsReference')."""
+    match = _CAMEL.match(word.text)
+    if match is None:
+        return None
+    roles = [(extra or {}).get(normalise(part)) or vocab.phrases.get(normalise(part)) for part in match.groups()]
+    if roles[0] is None or roles[1] is None:
+        return None
+    cut = word.x0 + (word.x1 - word.x0) * len(match.group(1)) / len(word.text)
+    return (
+        _Span(roles[0], word.x0, cut, match.group(1)),
+        _Span(roles[1], cut, word.x1, match.group(2)),
+    )
+
+
 def _is_header(spans: Sequence[_Span], unmatched: int, words: int) -> bool:
     roles = [s.role for s in spans if s.role != "ignore"]
     dates = sum(1 for s in spans if s.date is not None)
     kinds = set(roles)
-    if unmatched > 0.3 * words or len(kinds) < 2:
+    if unmatched > 0.3 * words:
         return False
-    return ("value" in kinds and bool(kinds & {"name", "unit", "range"})) or dates >= 2
+    return dates >= 2 or ("value" in kinds and bool(kinds & {"name", "unit", "range"}))
 
 
 def _merge_qualifiers(spans: list[_Span], above: Sequence[_Span]) -> list[_Span]:
@@ -162,6 +185,47 @@ def _merge_qualifiers(spans: list[_Span], above: Sequence[_Span]) -> list[_Span]
                 span = _Span(span.role, span.x0, span.x1, f"{span.label} {extra.label}", extra.date)
         merged.append(span)
     return merged
+
+
+def _dated_previous(spans: list[_Span]) -> list[_Span]:
+    """Dates that label earlier results are not result columns of their own.
+
+    'Antériorité du 12/09/2024', 'Previous (12/11/2024)': a date after a previous-result phrase (with only
+    small words between) belongs to that column. A single dated column beside an undated result column is
+    an earlier result too; only two or more dated columns make a cumulative report.
+    """
+    merged: list[_Span] = []
+    for span in spans:
+        glue = [s for s in reversed(merged) if s.role == "ignore" and len(s.label) <= 4]
+        before = merged[len(merged) - len(glue) - 1] if len(merged) > len(glue) else None
+        if span.date is not None and before is not None and before.role == "previous" and before.date is None:
+            del merged[len(merged) - len(glue) - 1 :]
+            span = _Span("previous", before.x0, span.x1, f"{before.label} {span.label}", span.date)
+        merged.append(span)
+    dated = [s for s in merged if s.role == "value" and s.date is not None]
+    undated = [s for s in merged if s.role == "value" and s.date is None]
+    if len(dated) == 1 and undated:
+        merged = [_Span("previous", s.x0, s.x1, s.label, s.date) if s is dated[0] else s for s in merged]
+    return merged
+
+
+def _columns_below(
+    spans: list[_Span], lines: Sequence[Line], index: int, order: DateOrder | None, extra: Mapping[str, Role] | None
+) -> list[_Span]:
+    """Column labels printed on the next lines of a tall header ('Date | 14/02/25 ...' over
+    'Lab No | ... | Units | Reference'): unit, range and flag labels where the header has no column yet."""
+    line = lines[index]
+    height = line.bottom - line.top
+    added = list(spans)
+    for other in lines[index + 1 : index + 4]:
+        if other.top - line.bottom > 4.5 * height:
+            break
+        near, _ = _phrases(other.words, order, extra)
+        for span in near:
+            free = all(span.x1 < s.x0 - 2 or span.x0 > s.x1 + 2 for s in added)
+            if span.role in ("unit", "range", "flag") and free:
+                added.append(span)
+    return added
 
 
 def find_header(
@@ -182,7 +246,11 @@ def find_header(
             near, missed = _phrases(other.words, order, extra)
             if near and missed <= 0.3 * len(other.words):
                 spans = _merge_qualifiers(spans, near)
-    spans.sort(key=lambda s: s.x0)
+    spans = _columns_below(spans, lines, index, order, extra)
+    spans = _dated_previous(sorted(spans, key=lambda s: s.x0))
+    if not any(s.role == "name" for s in spans) and spans[0].role == "ignore":
+        # the row-label column of a cumulative table is headed by a word we do not know ('Date', 'Datum')
+        spans[0] = _Span("name", spans[0].x0, spans[0].x1, spans[0].label)
     names = [s for s in spans if s.role == "name"]
     edges = tuple(
         (prev.x1 + name.x0) / 2 for prev, name in itertools.pairwise(spans) if name.role == "name"
@@ -200,6 +268,11 @@ def find_header(
 
 def _boundaries(columns: Sequence[Column]) -> list[float]:
     return [(left.x1 + right.x0) / 2 for left, right in itertools.pairwise(columns)]
+
+
+def column_at(header: TableHeader, group: int, x: float) -> int:
+    """Index (within the group) of the column whose slot holds x."""
+    return sum(1 for edge in _boundaries(header.in_group(group)) if x >= edge)
 
 
 def assign(line: Line, header: TableHeader, group: int) -> dict[int, list[Word]]:

@@ -154,7 +154,8 @@ def extract(path: Path, settings: Settings) -> Document:
             reading.add(page)
         results = reading.results()
     except LabreportError as exc:
-        log.warning("%s: %s", path.name, exc.code)
+        log.warning("file %s: not read (%s)", (source.sha256 or "unhashed")[:8], exc.code)
+        log.debug("file %s is %s", (source.sha256 or "unhashed")[:8], path)
         return Document(
             status="failure",
             source=source,

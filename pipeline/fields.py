@@ -121,12 +121,62 @@ def _single(word: Word, ctx: FieldContext) -> Field:
     return Field("text", (word,))
 
 
+_GROUP_HEAD = regex.compile(r"^\d{1,3}$")
+_GROUP_TAIL = regex.compile(r"^\d{3}(?:,\d+)?$")
+
+
+def _grouped(words: Sequence[Word], start: int, ctx: FieldContext) -> Field | None:
+    """'250 000', '7 850': thousands grouped by a space, as decimal-comma documents print them. Only under that
+    style, within one word space, and not when a range follows ('151 150 - 400' is a value and a range)."""
+    if ctx.style is not NumberStyle.COMMA or start + 1 >= len(words):
+        return None
+    head, tail = words[start], words[start + 1]
+    if not (_GROUP_HEAD.match(head.text) and _GROUP_TAIL.match(tail.text)):
+        return None
+    if tail.x0 - head.x1 > 0.5 * max(head.height, 1.0):
+        return None
+    after = words[start + 2].text if start + 2 < len(words) else ""
+    if after in ("-", "–", "—", "to", "a", "à", "bis"):
+        return None
+    value, _ = cached_value(f"{head.text} {tail.text}", ctx.style, ctx.ocr)
+    return Field("number", (head, tail), value=value) if value is not None and not value.is_text else None
+
+
 def segment(words: Sequence[Word], ctx: FieldContext) -> list[Field]:
     """Typed fields of a run of words, left to right."""
     fields: list[Field] = []
     i = 0
     while i < len(words):
-        field = _range_at(words, i, ctx) or _unit_at(words, i, ctx) or _single(words[i], ctx)
+        glued = _unglued(words[i], ctx)
+        if glued is not None:
+            fields.extend(glued)
+            i += 1
+            continue
+        field = (
+            _range_at(words, i, ctx) or _unit_at(words, i, ctx) or _grouped(words, i, ctx) or _single(words[i], ctx)
+        )
         fields.append(field)
         i += len(field.words)
     return fields
+
+
+def _unglued(word: Word, ctx: FieldContext) -> list[Field] | None:
+    """A unit printed against its range or value with no space ('mmol/L133-146', 'U/L<33', 'mL/min/1.73m2>60'):
+    the longest known unit at the start, and a range, bound or number after it."""
+    text = word.text
+    if len(text) < 4 or text[0].isdigit() or cached_unit(text, ctx.ocr) is not None:
+        return None
+    for cut in range(len(text) - 1, 1, -1):
+        right = text[cut:]
+        if not (right[0].isdigit() or right[0] in "<>≤≥(["):
+            continue
+        unit = cached_unit(text[:cut], ctx.ocr)
+        if unit is None:
+            continue
+        x = word.x0 + (word.x1 - word.x0) * cut / len(text)
+        left_word = Word(text[:cut], word.x0, word.top, x, word.bottom, word.bold, word.conf, word.engine)
+        right_word = Word(right, x, word.top, word.x1, word.bottom, word.bold, word.conf, word.engine)
+        tail = _range_at([right_word], 0, ctx) or _single(right_word, ctx)
+        if tail.kind in ("range", "bound", "number"):
+            return [Field("unit", (left_word,), unit=unit), tail]
+    return None

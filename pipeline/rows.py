@@ -20,8 +20,8 @@ from typing import Literal
 from parsers.knowledge import Analyte, KnowledgeBase, NameMatch
 from parsers.types import DateOrder
 from parsers.units import closest_unit
-from pipeline.columns import Column, Role, TableHeader, assign, find_header
-from pipeline.fields import Field, FieldContext, segment
+from pipeline.columns import Column, Role, TableHeader, assign, column_at, find_header
+from pipeline.fields import Field, FieldContext, cached_flag, segment
 from pipeline.hints import LabHint
 from pipeline.layout import split_line
 from pipeline.models import Line, Word
@@ -31,6 +31,7 @@ _RANGE_KINDS = ("range", "bound", "norange")
 _ABNORMAL_MARKS = frozenset("¬!†‡▲▼")
 _FILLER = frozenset({"serum", "plasma", "blood", "whole", "urine", ":", "-", "=", "–", "—"})
 _MAX_NAME_WORDS = 9
+_DASHES = frozenset({"-", "–", "—"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,24 +160,24 @@ def _table_line(line: Line, header: TableHeader, group: int, ctx: RowContext) ->
     column_of = {id(word): index for index, words in placed.items() for word in words}
     name_words = [w for index in sorted(placed) if columns[index].role == "name" for w in placed[index]]
     by_role: dict[str, list[Field]] = {}
-    values: list[tuple[Field, dt.date | None]] = []
-    valued: set[int] = set()
+    by_column: dict[int, list[Field]] = {}
+    values: list[tuple[Field, dt.date | None, int]] = []
     junk: list[str] = []
     for run in _runs(line, columns, column_of):
-        # a run spans neighbouring columns that are read, so a unit or range overflowing into the next
-        # column ('mL/min/1,73 | m²') is still read whole; each field belongs to its first word's column
         for found in segment(run, ctx.fields):
-            index = column_of[id(found.words[0])]
+            # each field belongs to the column of its first word
+            first = found.words[0]
+            index = column_of.get(id(first), column_at(header, group, (first.x0 + first.x1) / 2))
             column = columns[index]
-            if column.role == "value" and found.kind in _VALUE_KINDS and index not in valued:
-                values.append((found, column.date))
-                valued.add(index)
+            if column.role == "value" and found.kind in _VALUE_KINDS and all(i != index for *_, i in values):
+                values.append((found, column.date, index))
             by_role.setdefault(column.role, []).append(found)
-            if found.kind == "text" and found.text.casefold() not in _FILLER:
-                junk.append(found.text)
+            by_column.setdefault(index, []).append(found)
+
+    junk.extend(_junk([f for fields in by_column.values() for f in fields]))
     # a number that overflowed into the name column is the value when the value column is empty
     while not values and name_words and segment(name_words[-1:], ctx.fields)[0].kind == "number":
-        values.append((segment(name_words[-1:], ctx.fields)[0], None))
+        values.append((segment(name_words[-1:], ctx.fields)[0], None, -1))
         name_words.pop()
     name = tuple(name_words)
     if not values:
@@ -207,13 +208,13 @@ def _table_line(line: Line, header: TableHeader, group: int, ctx: RowContext) ->
             value=value,
             unit=unit,
             range=range_field,
-            flag=flag if not header.dated else (value if value.flag is not None else None),
+            flag=flag if not header.dated else _flag_of(by_column.get(index, [value])),
             words=line.words,
             collected_at=date,
             junk=junk,
             extra_numbers=_unexplained_numbers(by_role, len(values)),
         )
-        for value, date in values
+        for value, date, index in values
     ]
     return _Parsed(line, "row", rows=rows, name_words=name, group=group)
 
@@ -227,17 +228,27 @@ def _unexplained_numbers(by_role: dict[str, list[Field]], values: int) -> int:
 
 
 def _runs(line: Line, columns: Sequence[Column], column_of: dict[int, int]) -> list[list[Word]]:
-    """Runs of words, left to right, in neighbouring columns that hold the row's fields (value, unit, range,
-    flag); a previous-result, method or name column ends a run."""
+    """Runs of words, left to right, to read as fields: the words of one column, and a cell that overflows
+    into the next column ('mL/min/1,73 m²' under Units and Range) stays whole; but a new cell in another
+    column starts a new run ('70 - 99' | '108' is a range, then a value). Columns that are not read
+    (name, previous results, method) end a run."""
+    cell_of = {id(word): index for index, cell in enumerate(line.cells) for word in cell.words}
     runs: list[list[Word]] = [[]]
+    last: tuple[int, int] | None = None
     for word in sorted(line.words, key=lambda w: w.x0):
         index = column_of.get(id(word))
         if index is None:
             continue
-        if columns[index].role in ("value", "unit", "range", "flag"):
-            runs[-1].append(word)
-        elif runs[-1]:
+        if columns[index].role not in ("value", "unit", "range", "flag"):
+            if runs[-1]:
+                runs.append([])
+            last = None
+            continue
+        cell = cell_of.get(id(word), -1)
+        if last is not None and index != last[0] and cell != last[1] and runs[-1]:
             runs.append([])
+        runs[-1].append(word)
+        last = (index, cell)
     return [run for run in runs if run]
 
 
@@ -252,8 +263,18 @@ def _range_from(fields: Sequence[Field]) -> Field | None:
 # ------------------------------------------------------------------------------------------------ free
 
 
+def _dashes_in_names(fields: list[Field]) -> list[Field]:
+    """A dash between words belongs to a name ('Haemoglobin A1c level - IFCC standardised'), not a range."""
+    return [
+        Field("text", f.words)
+        if f.kind == "norange" and f.text in _DASHES and 0 < i < len(fields) - 1 and fields[i + 1].kind == "text"
+        else f
+        for i, f in enumerate(fields)
+    ]
+
+
 def _free_line(line: Line, ctx: RowContext) -> _Parsed:
-    fields = segment(line.words, ctx.fields)
+    fields = _dashes_in_names(segment(line.words, ctx.fields))
     starts = [i for i, f in enumerate(fields) if f.kind in _VALUE_KINDS or f.kind in _RANGE_KINDS]
     if not starts:
         words = line.words
@@ -286,6 +307,36 @@ def _free_line(line: Line, ctx: RowContext) -> _Parsed:
         name_words = tuple(w for f in fields[: starts[0]] for w in f.words)
         return _Parsed(line, "other", name_words=name_words)
     return _Parsed(line, "row", rows=rows)
+
+
+def _junk(fields: Sequence[Field]) -> list[str]:
+    """Text on a row that no field explains, as phrases of consecutive words; filler words and a phrase in
+    parentheses (a method or a note: '(calc)', '(CKD EPI)') are not junk."""
+    phrases: list[list[str]] = [[]]
+    for found in fields:
+        if found.kind == "text":
+            phrases[-1].append(found.text)
+        elif phrases[-1]:
+            phrases.append([])
+    texts = (" ".join(words) for words in phrases if words)
+    return [t for t in texts if t.casefold() not in _FILLER and not (t.startswith("(") and t.endswith(")"))]
+
+
+def _remark(line: Line, rest: Sequence[Field], *, complete: bool) -> tuple[list[Field], Field | None]:
+    """A trailing phrase in a cell of its own after a complete result (value, unit and range) is a remark,
+    not part of the row ('Above high reference limit', a lab code); it is the flag when it reads as one."""
+    fields = list(rest)
+    tail = len(fields)
+    while tail > 0 and fields[tail - 1].kind in ("text", "flag", "mark"):
+        tail -= 1
+    if not complete or tail == len(fields) or tail == 0:
+        return fields, None
+    cell_of = {id(word): index for index, cell in enumerate(line.cells) for word in cell.words}
+    if cell_of.get(id(fields[tail].words[0])) == cell_of.get(id(fields[tail - 1].words[-1])):
+        return fields, None
+    words = tuple(w for f in fields[tail:] for w in f.words)
+    flag = cached_flag(" ".join(w.text for w in words))
+    return fields[:tail], Field("flag", words, flag=flag) if flag is not None else None
 
 
 def _next_name(fields: Sequence[Field], start: int, ctx: RowContext) -> int:
@@ -330,14 +381,9 @@ def _free_row(
         value, range_field = qualitative[0], ranges[0] if ranges else None
     else:
         return None
-    junk = [
-        f.text
-        for f in rest
-        if f.kind == "text"
-        and f.text.casefold() not in _FILLER
-        and not (f.text.startswith("(") and f.text.endswith(")"))
-    ]
     unit = _first(rest, ("unit",)) or unit_in_name
+    rest, remark = _remark(line, rest, complete=unit is not None and range_field is not None)
+    junk = _junk(rest)
     if unit is None and matches and ctx.fields.ocr:
         unit = _damaged_unit(rest, matches, junk)
     if not matches and not _unknown_test(name_words, value, unit, range_field, junk):
@@ -355,7 +401,7 @@ def _free_row(
         value=value,
         unit=unit,
         range=range_field,
-        flag=_flag_of([f for f in rest if f is not range_field]),
+        flag=_flag_of([f for f in rest if f is not range_field]) or remark,
         words=tuple(w for f in (*name_fields, *rest) for w in f.words),
         junk=junk,
         extra_numbers=max(0, extra),

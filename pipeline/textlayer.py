@@ -124,6 +124,16 @@ def assess_text_layer(words: Sequence[Word], coverage: float) -> str | None:
     return None
 
 
+def _sideways(page: Any) -> str | None:
+    """Text printed sideways on an upright page (a landscape table turned without /Rotate) breaks into one
+    reversed letter per word; such a page is read by OCR, which turns it upright."""
+    chars = page.chars
+    if len(chars) < 20:
+        return None
+    upright = sum(1 for c in chars if c.get("upright", True))
+    return "text runs sideways on the page" if upright < 0.5 * len(chars) else None
+
+
 def read_pages(pdf: PDF) -> Iterator[tuple[PageWords, Any]]:
     """Yield each page's text-layer words (method 'text', or 'none' with the reason) and the page itself.
 
@@ -139,7 +149,7 @@ def read_pages(pdf: PDF) -> Iterator[tuple[PageWords, Any]]:
             words, coverage = (), 1.0
             reason: str | None = f"text layer unreadable ({type(exc).__name__})"
         else:
-            reason = assess_text_layer(words, coverage)
+            reason = _sideways(page) or assess_text_layer(words, coverage)
         usable = reason is None
         yield (
             PageWords(

@@ -19,6 +19,9 @@ from pipeline.fields import FieldContext, cached_range
 from pipeline.models import REVIEW_THRESHOLD, Flag, FlagSource, Issue, LabResult, PageMethod, ReferenceRange
 from pipeline.rows import Candidate
 
+SLIP_FACTOR = 3.0
+"""A scanned value this many times outside its range is checked for a lost decimal point."""
+
 
 @dataclass(frozen=True, slots=True)
 class DocContext:
@@ -153,6 +156,11 @@ def build_result(candidate: Candidate, ctx: DocContext) -> tuple[LabResult, list
     # --- range
     parsed_range, range_text = _range_of(candidate, ctx)
     reference: ReferenceRange | None = None
+    if candidate.range is None:
+        # a range may be printed where the row does not show it (a block or a note below, a column whose
+        # header was not understood): without one the result cannot be claimed complete ('Not Estab.' and
+        # other explicit marks are ranges of their own kind and do not count here)
+        score.cut(0.85, notes, "no reference range read on the row")
     if parsed_range is not None and range_text is not None:
         reference = ReferenceRange(
             low=parsed_range.low, high=parsed_range.high, text=range_text, applies_to=parsed_range.applies_to
@@ -199,6 +207,11 @@ def build_result(candidate: Candidate, ctx: DocContext) -> tuple[LabResult, list
         low_conf = min((w.conf for w in words), default=1.0)
         if low_conf < 0.9:
             score.cut(0.6 + 0.4 * low_conf, notes, f"OCR confidence {low_conf:.2f}")
+        if reference is None or (reference.low is None and reference.high is None):
+            # a scan can lose a range (misread column header, faint cell); labs print one for almost every test
+            score.cut(0.85, notes, "no reference range read on a scanned row")
+        elif value is not None and _decimal_slip(value, reference.low, reference.high):
+            score.cut(0.8, notes, "far outside its range, where a lost decimal point would put it (scan)")
 
     confidence = round(min(1.0, score.value), 3)
     loinc = kb.loinc_for(analyte, ucum) if analyte is not None else None
@@ -226,6 +239,21 @@ def build_result(candidate: Candidate, ctx: DocContext) -> tuple[LabResult, list
         notes=notes,
     )
     return result, [Issue(severity=s, code=c, message=m, page=candidate.page) for s, c, m in issues]  # type: ignore[arg-type]
+
+
+def _decimal_slip(value: float, low: float | None, high: float | None) -> bool:
+    """The value is over SLIP_FACTOR times outside its range, and moving its decimal point one or two places
+    would put it within the range (widened by half): a point lost in the value ('31' for 3.1) or in the
+    range ('75-115' for 7.5-11.5), as OCR of a coarse scan does without a warning."""
+
+    def near(x: float) -> bool:
+        return (low is None or x >= low / 1.5) and (high is None or x <= high * 1.5)
+
+    if high is not None and high > 0 and value > SLIP_FACTOR * high:
+        return any(near(value / f) for f in (10.0, 100.0))
+    if low is not None and low > 0 and value < low / SLIP_FACTOR:
+        return any(near(value * f) for f in (10.0, 100.0))
+    return False
 
 
 def _box(candidate: Candidate) -> tuple[float, float, float, float] | None:
@@ -273,6 +301,12 @@ def _flag(
             mark = None
         if mark == "A" and derived is not None:
             return derived, printed, "printed"
+        if mark is None and derived is not None:
+            # a mark that reads 'normal' ('N') beside a value outside its range: the range decides, and the
+            # disagreement is recorded (in German reports 'N' means niedrig, low)
+            score.cut(0.85, notes, f"printed mark {printed} reads as normal but the value is outside its range")
+            issues.append(("warning", "flag_mismatch", f"'{candidate.name}': printed mark disagrees with the range"))
+            return derived, printed, "derived"
         if mark is not None and derived is not None and mark[0] != derived:
             score.cut(0.85, notes, f"printed flag {printed} disagrees with the range")
             issues.append(

@@ -393,7 +393,6 @@ UNKNOWN = [
     "Calcium (corrected)",
     "Free T4 Index",
     "Bilirubin (delta)",
-    "Hemoglobin concentration",
     "VITAMIN D, 25 - HYDROXY, SERUM",
     "SwasthFit Super 4",
     "Name",
