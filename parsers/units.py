@@ -264,7 +264,7 @@ def closest_unit(printed: str, allowed: Iterable[str]) -> UnitInfo | None:
             best[reading.ucum] = min(gap, best.get(reading.ucum, gap))
     limit = 1 if len(shape) <= 6 else 2
     close = sorted((gap, ucum) for ucum, gap in best.items() if gap <= limit)
-    if not close or len(close) > 1 and close[0][0] == close[1][0]:
+    if not close or (len(close) > 1 and close[0][0] == close[1][0]):
         return None
     gap, ucum = close[0]
     reason = f"damaged unit {printed!r} read as {ucum} (the closest unit valid for this test, {gap} edits)"
