@@ -456,16 +456,20 @@ class KnowledgeBase:
         groups = list(_PAREN.finditer(raw))
         if groups:
             outside = _PAREN.sub(" ", raw)
-            if not self._blocked(" ".join(g.group(1) for g in groups)):
+            inside = " ".join(g.group(1) for g in groups)
+            if not self._blocked(inside, kept=outside):
                 yield outside
-            if not self._blocked(outside):
+            if not self._blocked(outside, kept=inside):
                 yield from (g.group(1) for g in groups)
         stripped = self._strip_edges(raw)
         if stripped != raw:
             yield stripped
 
-    def _blocked(self, dropped: str) -> bool:
-        return not self._rules.blocking.isdisjoint(self.key(dropped).split())
+    def _blocked(self, dropped: str, *, kept: str = "") -> bool:
+        """Dropping `dropped` would lose a word that changes the analyte ('(free)', '(urine)'), unless the
+        kept part says it too ('Tiroxina livre (T4 livre)')."""
+        lost = set(self.key(dropped).split()) - set(self.key(kept).split())
+        return not self._rules.blocking.isdisjoint(lost)
 
     def _strip_edges(self, raw: str) -> str:
         """Drop specimen/method words (and joining words next to them) at both ends; keep marks like '%'."""

@@ -20,7 +20,7 @@ from typing import Literal
 from parsers.knowledge import Analyte, KnowledgeBase, NameMatch
 from parsers.types import DateOrder
 from parsers.units import closest_unit
-from pipeline.columns import Column, Role, TableHeader, assign, column_at, find_header
+from pipeline.columns import Column, Role, TableHeader, assign, column_at, find_header, normalise, vocabulary
 from pipeline.fields import Field, FieldContext, cached_flag, segment
 from pipeline.hints import LabHint
 from pipeline.layout import split_line
@@ -84,11 +84,14 @@ class _Parsed:
     """What one line (or one column group of it) turned out to be."""
 
     line: Line
-    kind: Literal["row", "name_only", "range_only", "header", "other"]
+    kind: Literal["row", "name_only", "range_only", "labelled", "header", "other"]
     rows: list[Candidate] = field(default_factory=list)
     name_words: tuple[Word, ...] = ()
     range_fields: list[Field] = field(default_factory=list)
     group: int = 0
+    label: Role | None = None
+    """For a labelled line ('Resultado: 112 mg/dL'): what its label says the rest is."""
+    fields: list[Field] = field(default_factory=list)
 
 
 def _first(fields: Sequence[Field], kinds: Sequence[str]) -> Field | None:
@@ -283,7 +286,7 @@ def _free_line(line: Line, ctx: RowContext) -> _Parsed:
         return _Parsed(line, "other")
     if starts[0] == 0:
         ranges = [f for f in fields if f.kind in _RANGE_KINDS]
-        if ranges and all(f.kind in _RANGE_KINDS or f.kind == "mark" for f in fields):
+        if ranges and all(f.kind in _RANGE_KINDS or f.kind in ("mark", "unit") for f in fields):
             return _Parsed(line, "range_only", range_fields=ranges)
     rows: list[Candidate] = []
     name_end = starts[0]
@@ -482,6 +485,86 @@ def _join_ranges(items: list[_Parsed]) -> None:
             last = None
 
 
+_LABEL_ROLES = ("value", "range", "previous", "method", "ignore")
+_MAX_LABEL_WORDS = 5
+_BLOCK_REACH = 4
+"""How many lines a result block spans: its name heading, method lines, the result, the range."""
+
+
+def _labelled(line: Line, ctx: RowContext) -> _Parsed | None:
+    """A line that starts with a label and a colon naming what follows: 'Resultado: 112 mg/dL',
+    'Valor de referência: 70 a 99 mg/dL', 'Material: Soro' (results printed as blocks, not rows)."""
+    words = line.words
+    for size in range(1, min(_MAX_LABEL_WORDS, len(words) - 1) + 1):
+        label = " ".join(w.text for w in words[:size])
+        follows = words[size].text
+        if not (label.endswith(":") or follows.startswith(":")):
+            continue
+        role = ctx.hint_headers.get(normalise(label)) or vocabulary().phrases.get(normalise(label))
+        if role not in _LABEL_ROLES:
+            return None
+        rest = [w for w in words[size:] if w.text != ":"]
+        if rest and rest[0].text.startswith(":"):
+            rest[0] = replace(rest[0], text=rest[0].text[1:])
+        return _Parsed(line, "labelled", label=role, fields=segment([w for w in rest if w.text], ctx.fields))
+    return None
+
+
+def _join_blocks(items: list[_Parsed], ctx: RowContext) -> None:
+    """A labelled result takes its name from the nearest known test name above it and its range from a
+    labelled range line below it (with the range's continuation lines)."""
+    for index, item in enumerate(items):
+        if item.kind != "labelled" or item.label != "value":
+            continue
+        value = _first(item.fields, _VALUE_KINDS)
+        heading = next(
+            (
+                other
+                for other in reversed(items[max(0, index - _BLOCK_REACH) : index])
+                if other.kind in ("name_only", "other") and other.name_words and _match(ctx, other.name_words)
+            ),
+            None,
+        )
+        if value is None or heading is None:
+            continue
+        range_field, extra = _block_range(items, index)
+        item.kind = "row"
+        item.rows = [
+            Candidate(
+                page=item.line.page,
+                mode="free",
+                name_words=heading.name_words,
+                matches=_match(ctx, heading.name_words),
+                value=value,
+                unit=_first(item.fields, ("unit",)),
+                range=range_field,
+                range_extra=extra,
+                flag=_flag_of([f for f in item.fields if f is not value]) or (value if value.flag else None),
+                words=heading.name_words + item.line.words,
+                junk=_junk(item.fields),
+            )
+        ]
+        heading.kind = "other"
+
+
+def _block_range(items: Sequence[_Parsed], index: int) -> tuple[Field | None, list[Field]]:
+    """The range of a result block: the first range on a labelled range line just below, and the range
+    lines that continue it."""
+    for position in range(index + 1, min(len(items), index + _BLOCK_REACH)):
+        other = items[position]
+        if other.kind == "labelled" and other.label == "range":
+            found = _first(other.fields, _RANGE_KINDS)
+            extra: list[Field] = []
+            for later in items[position + 1 : position + _BLOCK_REACH]:
+                if later.kind != "range_only":
+                    break
+                extra.extend(later.range_fields)
+            return found, extra if found is not None else []
+        if other.kind in ("row", "name_only") or (other.kind == "labelled" and other.label == "value"):
+            break
+    return None, []
+
+
 def find_rows(
     lines: Sequence[Line], header: TableHeader | None, ctx: RowContext
 ) -> tuple[list[Candidate], TableHeader | None]:
@@ -497,13 +580,14 @@ def find_rows(
             items.append(_Parsed(line, "header"))
             continue
         if header is None:
-            items.append(_free_line(line, ctx))
+            items.append(_labelled(line, ctx) or _free_line(line, ctx))
             continue
         parts = split_line(line, header.group_edges) if header.groups > 1 else [line]
         for part in parts:
             group = sum(1 for edge in header.group_edges if part.x0 >= edge)
             items.append(_table_line(part, header, group, ctx))
     _join_wrapped(items, ctx)
+    _join_blocks(items, ctx)
     _join_ranges(items)
     candidates = [row for item in items if item.kind == "row" for row in item.rows]
     return candidates, header

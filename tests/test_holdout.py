@@ -30,12 +30,7 @@ NAMES = [spec.name for spec, _ in holdout_fixtures()]
 RECALL_BAR = 0.95
 
 BARS_FAIL: dict[str, str] = {}
-RECALL_FAIL: dict[str, str] = {
-    "br_label_blocks_bioquimica": (
-        "no reader for label blocks: the value is on a 'Resultado: 112 mg/dL' line under a name heading, "
-        "the range on 'Valor de referência:' lines; free mode needs a known name at the start: 0 rows"
-    ),
-}
+RECALL_FAIL: dict[str, str] = {}
 def _marked(names: list[str], failing: dict[str, str]) -> list[Any]:
     return [
         pytest.param(name, id=name, marks=pytest.mark.xfail(strict=True, reason=failing[name]))

@@ -98,3 +98,26 @@ def test_damaged_unit_on_an_ocr_row_of_a_known_test(printed: str, ucum: str) -> 
     (row,) = rows(text, ocr=True)
     assert row.unit is not None and row.unit.unit is not None and row.unit.unit.ucum == ucum
     assert rows(text, ocr=False)[0].unit is None
+
+
+def test_result_printed_as_a_labelled_block() -> None:
+    text = (
+        "GLICOSE\n"
+        "Material: Plasma   Método: Enzimático\n"
+        "Resultado:  112 mg/dL\n"
+        "Valor de referência: 70 a 99 mg/dL\n"
+        "Resultado anterior: 104 mg/dL em 10/09/2024"
+    )
+    (row,) = rows(text, style=NumberStyle.COMMA)
+    assert summary(row) == ("GLICOSE", "112", "mg/dL", "70 a 99")
+
+
+def test_block_range_continues_on_the_next_line() -> None:
+    text = (
+        "HEMOGLOBINA\n"
+        "Resultado:  11,8 g/dL\n"
+        "Valores de referência:  Homens: 13,5 a 17,5 g/dL\n"
+        "                        Mulheres: 12,0 a 15,5 g/dL"
+    )
+    (row,) = rows(text, style=NumberStyle.COMMA)
+    assert row.range is not None and [f.text for f in row.range_extra] == ["Mulheres: 12,0 a 15,5"]
