@@ -252,8 +252,9 @@ def _rules(raw: object) -> _Rules:
         return frozenset(_key(w) for w in lists[name])
 
     return _Rules(
-        prefix=re.compile(rf"^\s*(?:{alternation})\s?[-–—]\s*(?=\S)", re.IGNORECASE),
-        suffix=re.compile(rf"\s*;\s*(?:{suffixes})\s*$"),
+        # NPU style: a system ('P', 'Ery(B)') before the dash, a kind of quantity ('stofk.') after the ';'
+        prefix=re.compile(rf"^\s*(?:{alternation}|[^\W\d_]{{2,4}}\([^\W\d_]{{1,3}}\))\s?[-–—]\s*(?=\S)", re.IGNORECASE),
+        suffix=re.compile(rf"\s*;\s*(?:{suffixes}|[^\W\d_.]+\.(?:\s?[^\W\d_.]+\.?)?|[^\W\d_]+)\s*$"),
         ignorable=norm("ignorable_words"), leading=norm("leading_words"), joining=norm("joining_words"),
         blocking=norm("blocking_words"), percent=norm("percent_words"),
     )

@@ -147,6 +147,9 @@ _LOOKS_RE = re.compile(
     r"|rior|riore|unter|über|ab|moins|plus|menos|mais|más|mas|als)\D{1,4}[0-9]",
     re.IGNORECASE,
 )
+_LOOKS_OPERATOR_RE = re.compile(rf"(?:{_OPERATOR_PHRASES})\D{{1,8}}[0-9]", re.IGNORECASE)
+"""Every operator the parser knows ('mayor de 60', 'minore di 5') also passes the quick test."""
+
 _BRACKETS = {"(": ")", "[": "]"}
 
 
@@ -545,4 +548,4 @@ def can_be_in_range(word: str) -> bool:
 
 def looks_like_range(text: str) -> bool:
     """Cheap necessary test for a numeric range (interval, limit, strata); text/none ranges need context."""
-    return _LOOKS_RE.search(text) is not None
+    return _LOOKS_RE.search(text) is not None or _LOOKS_OPERATOR_RE.search(text) is not None

@@ -21,7 +21,9 @@ import regex
 import yaml
 
 from parsers.dates import parse_date
+from parsers.ranges import looks_like_range, parse_range
 from parsers.types import DateOrder
+from parsers.units import normalise_unit
 from pipeline.models import Line, Word
 
 Role = Literal["name", "value", "unit", "range", "flag", "previous", "method", "ignore"]
@@ -172,6 +174,42 @@ def _is_header(spans: Sequence[_Span], unmatched: int, words: int) -> bool:
     return dates >= 2 or ("value" in kinds and bool(kinds & {"name", "unit", "range"}))
 
 
+def _short_cell_header(line: Line, spans: Sequence[_Span]) -> bool:
+    """A line of four or more short cells that names a name and a value column is a header even when many of
+    its labels are unknown ('Kode | Analyse | Resultat | Enhed | Referenceinterval')."""
+    roles = {s.role for s in spans}
+    return len(line.cells) >= 4 and all(len(c.words) <= 3 for c in line.cells) and {"name", "value"} <= roles
+
+
+def _roles_from_cells(spans: list[_Span], lines: Sequence[Line], index: int) -> list[_Span]:
+    """A column whose label is unknown takes the unit or the range role when most of its cells below are
+    units or ranges (and the header has no such column yet)."""
+    known = vocabulary().phrases
+    result = list(spans)
+    for position, span in enumerate(spans):
+        if span.role != "ignore" or known.get(normalise(span.label)) == "ignore":
+            continue
+        left = (spans[position - 1].x1 + span.x0) / 2 if position > 0 else float("-inf")
+        right = (span.x1 + spans[position + 1].x0) / 2 if position + 1 < len(spans) else float("inf")
+        cells = [
+            " ".join(w.text for w in other.words if left <= (w.x0 + w.x1) / 2 < right)
+            for other in lines[index + 1 : index + 12]
+        ]
+        cells = [c for c in cells if c]
+        if len(cells) < 3:
+            continue
+        roles = {r.role for r in result}
+        if "unit" not in roles and sum(1 for c in cells if normalise_unit(c) is not None) >= 0.6 * len(cells):
+            result[position] = _Span("unit", span.x0, span.x1, span.label)
+        elif "range" not in roles and sum(1 for c in cells if _is_range(c)) >= 0.6 * len(cells):
+            result[position] = _Span("range", span.x0, span.x1, span.label)
+    return result
+
+
+def _is_range(text: str) -> bool:
+    return looks_like_range(text) and parse_range(text) is not None
+
+
 def _merge_qualifiers(spans: list[_Span], above: Sequence[_Span]) -> list[_Span]:
     """Apply a qualifier ('Previous', 'Current') or a date printed above or below a column to that column."""
     merged = []
@@ -235,7 +273,7 @@ def find_header(
     `extra` adds a lab's own header words (from its layout hint)."""
     line = lines[index]
     spans, unmatched = _phrases(line.words, order, extra)
-    if not _is_header(spans, unmatched, len(line.words)):
+    if not _is_header(spans, unmatched, len(line.words)) and not _short_cell_header(line, spans):
         return None
     height = line.bottom - line.top
     for neighbour in (index - 1, index + 1):
@@ -251,9 +289,15 @@ def find_header(
     if not any(s.role == "name" for s in spans) and spans[0].role == "ignore":
         # the row-label column of a cumulative table is headed by a word we do not know ('Date', 'Datum')
         spans[0] = _Span("name", spans[0].x0, spans[0].x1, spans[0].label)
+    if not any(s.role == "value" for s in spans):
+        return None  # a line of dates under 'Previous' columns is part of a header, not one of its own
+    spans = _roles_from_cells(spans, lines, index)
     names = [s for s in spans if s.role == "name"]
+    # a name column after a value column starts a second table beside the first
     edges = tuple(
-        (prev.x1 + name.x0) / 2 for prev, name in itertools.pairwise(spans) if name.role == "name"
+        (spans[i - 1].x1 + span.x0) / 2
+        for i, span in enumerate(spans)
+        if i > 0 and span.role == "name" and any(s.role == "value" for s in spans[:i])
     )
     columns = []
     for span in spans:
@@ -293,7 +337,26 @@ def assign(line: Line, header: TableHeader, group: int) -> dict[int, list[Word]]
                 index = cell_column
             cell_column = index if cell_column is None else cell_column
             result.setdefault(index, []).append(word)
-    return result
+    return _right_aligned_values(result, columns)
+
+
+def _right_aligned_values(placed: dict[int, list[Word]], columns: Sequence[Column]) -> dict[int, list[Word]]:
+    """A value right-aligned under a narrow label can cross the midpoint to the next column; when the value
+    column is empty, a number that ends before the next column's label begins is the value (with a flag
+    printed right after it)."""
+    for index, column in enumerate(columns[:-1]):
+        after = columns[index + 1]
+        if column.role != "value" or index in placed or after.role in ("value", "previous"):
+            continue
+        early = [w for w in placed.get(index + 1, []) if w.x1 <= after.x0]
+        if early and (early[0].text[:1].isdigit() or early[0].text[:1] in "<>≤≥"):
+            placed[index] = early
+            rest = [w for w in placed[index + 1] if w not in early]
+            if rest:
+                placed[index + 1] = rest
+            else:
+                del placed[index + 1]
+    return placed
 
 
 def _texty(word: Word) -> bool:

@@ -36,18 +36,28 @@ _LABEL_ROLES = ("value", "range", "previous", "method", "ignore")
 _MAX_LABEL_WORDS = 5
 
 
-def _dashes_in_names(fields: list[Field]) -> list[Field]:
-    """A dash between words belongs to a name ('Haemoglobin A1c level - IFCC standardised'), not a range."""
-    return [
-        Field("text", f.words)
-        if f.kind == "norange" and f.text in _DASHES and 0 < i < len(fields) - 1 and fields[i + 1].kind == "text"
-        else f
-        for i, f in enumerate(fields)
-    ]
+def _names_read_as_fields(fields: list[Field], ctx: RowContext) -> list[Field]:
+    """Words that read as something else but name a test: a dash inside a name ('Haemoglobin A1c level -
+    IFCC standardised'); a test whose name is also a unit or a 'not available' mark ('INR', 'NA' for
+    sodium) where a value follows it."""
+    result = []
+    for i, f in enumerate(fields):
+        following = fields[i + 1].kind if i + 1 < len(fields) else None
+        dash_in_name = f.kind == "norange" and f.text in _DASHES and i > 0 and following == "text"
+        test_name = f.kind in ("unit", "norange") and following in VALUE_KINDS and _names_test(f, i, fields, ctx)
+        result.append(Field("text", f.words) if dash_in_name or test_name else f)
+    return result
+
+
+def _names_test(found: Field, index: int, fields: Sequence[Field], ctx: RowContext) -> bool:
+    """A unit-like or mark-like word that is exactly a test's name, at the start of the line or right after
+    a complete result (where a second test begins)."""
+    starts = index == 0 or fields[index - 1].kind in ("range", "bound", "flag", "mark")
+    return starts and any(m.exact for m in match_name(ctx, found.words))
 
 
 def read_free_line(line: Line, ctx: RowContext) -> Parsed:
-    fields = _dashes_in_names(segment(line.words, ctx.fields))
+    fields = _names_read_as_fields(segment(line.words, ctx.fields), ctx)
     starts = [i for i, f in enumerate(fields) if f.kind in VALUE_KINDS or f.kind in RANGE_KINDS]
     if not starts:
         words = line.words

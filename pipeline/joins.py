@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+import regex
+
 from parsers.knowledge import KnowledgeBase, NameMatch
 from pipeline.candidates import (
     RANGE_KINDS,
@@ -21,6 +23,7 @@ from pipeline.candidates import (
 from pipeline.fields import Field
 from pipeline.models import Line, Word
 
+_PAREN = regex.compile(r"\([^)]*\)")
 _BLOCK_REACH = 4
 """How many lines a result block spans: its name heading, method lines, the result, the range."""
 
@@ -43,17 +46,40 @@ def _neighbour(items: Sequence[Parsed], index: int, step: int) -> Parsed | None:
 
 
 def _whole(kb: KnowledgeBase, match: NameMatch, words: Sequence[Word]) -> bool:
-    """The match names the whole text, not just a part of it such as its parenthetical ('Volume (MCV)')."""
-    return kb.key(match.matched) == kb.key(" ".join(w.text for w in words))
+    """The match names the whole text (its parentheticals aside), not just a part of it such as the
+    parenthetical alone ('Volume (MCV)') or one line of a wrapped name ('concentration (MCHC) Red cell')."""
+    text = " ".join(w.text for w in words)
+    return kb.key(match.matched) in (kb.key(text), kb.key(_PAREN.sub(" ", text)))
+
+
+def _run(items: Sequence[Parsed], index: int, step: int) -> list[Parsed]:
+    """Name-only lines next to items[index] on one side (up to two), nearest first, that continue it."""
+    found: list[Parsed] = []
+    here = items[index]
+    for _ in range(2):
+        other = _neighbour(items, items.index(here), step)
+        if other is None or other.kind != "name_only":
+            break
+        pair = (other.line, here.line) if step < 0 else (here.line, other.line)
+        if not _close(*pair):
+            break
+        found.append(other)
+        here = other
+    return found
+
+
+def _gap(item: Parsed, other: Parsed) -> float:
+    return abs(other.line.top - item.line.top)
 
 
 def join_wrapped(items: list[Parsed], ctx: RowContext) -> None:
-    """Join a name printed over two lines with the row that holds its value.
+    """Join a name printed over two or three lines with the row that holds its value.
 
-    A row whose name is unknown takes the name-only line above or below when together they name a known
-    test ('Gamma Glutamyl' + 'Transferase'); a row known only by a part of its name ('Volume (MCV)') takes it
-    when together they name the same test in full ('Mean Corpuscular Volume (MCV)'). Panel headings and
-    method lines in parentheses are never part of a name.
+    A row whose name is not wholly known takes the name-only lines above or below (the nearer side first)
+    when together they name a known test in full ('Gamma Glutamyl' + 'Transferase', 'Red cell' +
+    'distribution width' + '(RDW)'); a row known only by a part of its name ('Volume (MCV)') takes them
+    only when they name the same test ('Mean Corpuscular Volume (MCV)'). Panel headings never join, and a
+    line in parentheses never starts a join (a method line such as '(Photometry)').
     """
     kb = ctx.kb
     for index, item in enumerate(items):
@@ -62,24 +88,38 @@ def join_wrapped(items: list[Parsed], ctx: RowContext) -> None:
         for row in item.rows:
             if row.matches and row.matches[0].exact and _whole(kb, row.matches[0], row.name_words):
                 continue
-            for step in (-1, 1):
-                other = _neighbour(items, index, step)
-                if other is None or other.kind != "name_only" or other.name_words[0].text.startswith("("):
+            sides = [(step, run) for step in (-1, 1) if (run := _run(items, index, step))]
+            sides.sort(key=lambda side: _gap(item, side[1][0]))
+            for step, run in sides:
+                if run[0].name_words[0].text.startswith("(") or kb.is_panel_heading(
+                    " ".join(w.text for w in run[0].name_words)
+                ):
                     continue
-                pair = (other.line, item.line) if step < 0 else (item.line, other.line)
-                heading = " ".join(w.text for w in other.name_words)
-                if not _close(*pair) or kb.is_panel_heading(heading):
-                    continue
-                words = other.name_words + row.name_words if step < 0 else row.name_words + other.name_words
-                matches = match_name(ctx, words)
-                if not matches or not matches[0].exact or (row.matches and not _whole(kb, matches[0], words)):
-                    continue
-                if row.matches and {m.analyte.code for m in matches} != {m.analyte.code for m in row.matches}:
-                    continue
-                row.name_words, row.matches, row.joined_name = words, matches, True
-                row.words = row.words + other.name_words
-                other.kind = "other"
-                break
+                joined = _longest_join(run, step, row, ctx)
+                if joined is not None:
+                    used, words, matches = joined
+                    row.name_words, row.matches, row.joined_name = words, matches, True
+                    row.words = row.words + tuple(w for other in used for w in other.name_words)
+                    for other in used:
+                        other.kind = "other"
+                    break
+
+
+def _longest_join(
+    run: list[Parsed], step: int, row: Candidate, ctx: RowContext
+) -> tuple[list[Parsed], tuple[Word, ...], list[NameMatch]] | None:
+    """The longest part of the run that, joined to the row's name, names a known test in full."""
+    for count in range(len(run), 0, -1):
+        used = run[:count]
+        extra = tuple(w for other in (reversed(used) if step < 0 else used) for w in other.name_words)
+        words = extra + row.name_words if step < 0 else row.name_words + extra
+        matches = match_name(ctx, words)
+        if not matches or not matches[0].exact or not _whole(ctx.kb, matches[0], words):
+            continue
+        if row.matches and {m.analyte.code for m in matches} != {m.analyte.code for m in row.matches}:
+            continue
+        return used, words, matches
+    return None
 
 
 def join_ranges(items: list[Parsed]) -> None:

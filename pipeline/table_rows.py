@@ -7,7 +7,9 @@ reports give each dated column its own collection date.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
+from dataclasses import replace
 
 from pipeline.candidates import (
     RANGE_KINDS,
@@ -34,6 +36,7 @@ def read_table_line(line: Line, header: TableHeader, group: int, ctx: RowContext
     name_words = [w for index in sorted(placed) if columns[index].role == "name" for w in placed[index]]
     by_role: dict[str, list[Field]] = {}
     by_column: dict[int, list[Field]] = {}
+    ordered: list[Field] = []
     values: list[tuple[Field, dt.date | None, int]] = []
     junk: list[str] = []
     for run in _runs(line, columns, column_of):
@@ -46,6 +49,7 @@ def read_table_line(line: Line, header: TableHeader, group: int, ctx: RowContext
                 values.append((found, column.date, index))
             by_role.setdefault(column.role, []).append(found)
             by_column.setdefault(index, []).append(found)
+            ordered.append(found)
 
     junk.extend(junk_phrases([f for fields in by_column.values() for f in fields]))
     # a number that overflowed into the name column is the value when the value column is empty
@@ -89,7 +93,39 @@ def read_table_line(line: Line, header: TableHeader, group: int, ctx: RowContext
         )
         for value, date, index in values
     ]
+    if len(rows) == 1 and len({m.analyte.code for m in matches}) == 2:
+        rows = _percent_and_count(rows[0], ordered, ctx)
     return Parsed(line, "row", rows=rows, name_words=name, group=group)
+
+
+def _percent_and_count(row: Candidate, fields: Sequence[Field], ctx: RowContext) -> list[Candidate]:
+    """'Neutrófilos  62 %  4.216 /mm³': a differential printed as percentage and count on one row is two
+    results, each named by the unit after its number; the range goes to the one whose unit it shares."""
+    pairs = [
+        (number, unit)
+        for number, unit in itertools.pairwise(fields)
+        if number.kind in VALUE_KINDS and unit.kind == "unit" and unit.unit is not None
+    ]
+    readings = [(ctx.kb.resolve(row.matches, unit.unit.ucum), number, unit) for number, unit in pairs if unit.unit]
+    found = [(match, number, unit) for match, number, unit in readings if match is not None]
+    if len(found) != 2 or found[0][0].analyte.code == found[1][0].analyte.code:
+        return [row]
+    results = []
+    for match, number, unit in found:
+        shares_range = row.range is not None and unit is row.unit
+        results.append(
+            replace(
+                row,
+                matches=[match],
+                value=number,
+                unit=unit,
+                range=row.range if shares_range else None,
+                range_extra=list(row.range_extra) if shares_range else [],
+                flag=number if number.flag is not None else (row.flag if shares_range else None),
+                extra_numbers=max(0, row.extra_numbers - 1),
+            )
+        )
+    return results
 
 
 def _unexplained_numbers(by_role: dict[str, list[Field]], values: int) -> int:

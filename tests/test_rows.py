@@ -121,3 +121,57 @@ def test_block_range_continues_on_the_next_line() -> None:
     )
     (row,) = rows(text, style=NumberStyle.COMMA)
     assert row.range is not None and [f.text for f in row.range_extra] == ["Mulheres: 12,0 a 15,5"]
+
+
+def test_name_wrapped_over_three_lines_with_the_value_on_the_first() -> None:
+    text = (
+        "Test                          Result    Reference      Units\n"
+        "Mean corpuscular              32.8      31.5 - 34.5    g/dL\n"
+        "haemoglobin\n"
+        "concentration (MCHC)\n"
+        "\n"
+        "Red cell                      15.1      11.6 - 14.0    %\n"
+        "distribution width\n"
+        "(RDW)"
+    )
+    found = rows(text)
+    assert [(r.name, r.matches[0].analyte.code) for r in found] == [
+        ("Mean corpuscular haemoglobin concentration (MCHC)", "mchc"),
+        ("Red cell distribution width (RDW)", "rdw_cv"),
+    ]
+
+
+def test_percentage_and_count_on_one_row_are_two_results() -> None:
+    text = (
+        "Determinación             Resultado                 Valores de Referencia\n"
+        "Linfocitos                29 %    1.972 /mm³        20 - 40 %"
+    )
+    found = rows(text, style=NumberStyle.COMMA)
+    assert [(r.matches[0].analyte.code, r.value.text if r.value else None) for r in found] == [
+        ("lymphocytes_pct", "29"),
+        ("lymphocytes_abs", "1.972"),
+    ]
+    assert found[0].range is not None and found[1].range is None
+
+
+def test_a_test_named_like_a_unit_starts_the_second_result_on_a_line() -> None:
+    found = rows("T.BILI  0.6 mg/dL  (0.2-1.2)        INR   1.2   (0.9-1.1)   H")
+    assert [(r.matches[0].analyte.code, r.value.text if r.value else None) for r in found] == [
+        ("bilirubin_total", "0.6"),
+        ("inr", "1.2"),
+    ]
+
+
+def test_header_of_short_cells_with_unknown_labels_and_a_unit_column_known_by_its_cells() -> None:
+    text = (
+        "Kode       Analyse            Resultat   Maal     Referenceinterval\n"
+        "NPU0001    P-Natrium;stofk.   139        mmol/L   137 - 145\n"
+        "NPU0002    P-Kalium;stofk.    4,6        mmol/L   3,5 - 5,0\n"
+        "NPU0003    P-Kreatinin;stofk. 118        µmol/L   60 - 105"
+    )
+    found = rows(text, style=NumberStyle.COMMA)
+    assert [summary(r) for r in found] == [
+        ("P-Natrium;stofk.", "139", "mmol/L", "137 - 145"),
+        ("P-Kalium;stofk.", "4,6", "mmol/L", "3,5 - 5,0"),
+        ("P-Kreatinin;stofk.", "118", "umol/L", "60 - 105"),
+    ]
