@@ -13,6 +13,7 @@ from pathlib import Path
 from pipeline.api import exit_code, failure_message, process_file
 from pipeline.errors import ExitCode, LabreportError
 from pipeline.models import Document
+from pipeline.runner_cli import add_batch_parser, add_watch_parser
 from pipeline.settings import Settings
 
 log = logging.getLogger("labreport")
@@ -114,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the output document")
     schema.set_defaults(run=_schema)
+
+    add_batch_parser(commands)
+    add_watch_parser(commands)
     return parser
 
 
