@@ -250,13 +250,28 @@ def _distance(a: str, b: str) -> int:
 
 def closest_unit(printed: str, allowed: Iterable[str]) -> UnitInfo | None:
     """For a damaged unit on an OCR'd row whose test is known: the one unit valid for that test whose
-    spelling is within two edits of it ('x1046/ul' -> 10*6/uL, 'cells//4L' -> /uL); None when no unit or
-    several different units are that close. The repair is recorded, so the result goes to review."""
+    spelling is within two edits of it ('x1046/ul' -> 10*6/uL, 'cells//4L' -> /uL) or that lost its slash
+    ('gL' -> g/L); None when no unit or several different units are that close. The repair is recorded, so
+    the result goes to review."""
     shape = _skeleton(printed)
-    if not 5 <= len(shape) <= 16 or "/" not in shape or normalise_unit(printed, ocr=True) is not None:
+    if normalise_unit(printed, ocr=True) is not None:
         return None
     wanted = set(allowed)
     table = unit_table()
+    if "/" not in shape and 2 <= len(shape) <= 8 and shape.isalpha():
+        # the slash lost ('gL', 'mmolL': a bold scan joins it to its neighbours)
+        lost = {
+            r.ucum
+            for spelling, r in table.exact.items()
+            if r.ucum in wanted and "/" in spelling and _skeleton(spelling).replace("/", "") == shape
+        }
+        if len(lost) != 1:
+            return None
+        ucum = lost.pop()
+        reason = f"damaged unit {printed!r} read as {ucum} (the unit valid for this test, its slash lost)"
+        return UnitInfo(printed.strip(), ucum, table.dimensions[ucum], (reason,))
+    if not 5 <= len(shape) <= 16 or "/" not in shape:
+        return None
     best: dict[str, int] = {}
     for spelling, reading in table.exact.items():
         if reading.ucum in wanted:

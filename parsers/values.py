@@ -297,6 +297,8 @@ def split_value_flag(text: str) -> tuple[str, str | None]:
         if m is None:
             continue
         head, flag = m.group("head").rstrip(), _unwrap(m.group("flag").strip())
+        if flag.startswith("/"):
+            continue  # '1049/L': a count unit's denominator fused to a damaged '10^9', not a flag
         if parse_flag(flag) is not None and parse_value(head, ocr=True) is not None:
             return head, flag
     return stripped, None

@@ -9,6 +9,7 @@ a suspect result stays, below 0.9, with an issue that says why.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from pipeline.fields import FieldContext, cached_range
 from pipeline.models import REVIEW_THRESHOLD, Flag, FlagSource, Issue, LabResult, PageMethod, ReferenceRange
 from pipeline.rows import Candidate
 
+_GROUPING_OR_DECIMAL = re.compile(r"[<>]?=?\d{1,3}[.,]\d{3}")
 SLIP_FACTOR = 3.0
 """A scanned value this many times outside its range is checked for a lost decimal point."""
 
@@ -212,6 +214,9 @@ def build_result(candidate: Candidate, ctx: DocContext) -> tuple[LabResult, list
             score.cut(0.85, notes, "no reference range read on a scanned row")
         elif value is not None and _decimal_slip(value, reference.low, reference.high):
             score.cut(0.8, notes, "far outside its range, where a lost decimal point would put it (scan)")
+        if _GROUPING_OR_DECIMAL.fullmatch(value_text.strip()):
+            # OCR confuses '.' and ',', so the report's number style cannot say which one this is
+            score.cut(0.85, notes, f"'{value_text}' on a scan: three digits after the separator (thousands?)")
 
     confidence = round(min(1.0, score.value), 3)
     loinc = kb.loinc_for(analyte, ucum) if analyte is not None else None

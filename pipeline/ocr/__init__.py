@@ -6,5 +6,6 @@ Entry points (import them from their modules; this package imports nothing heavy
 `page.ocr_source_page` / `read_source_page` (picklable, for a process pool), `page.recognise_region`
 (re-read a row), `engine.default_engine` / `fallback_engine`, and `recorded.RecordedEngine` / `Recorder`
 for tests. Stages: `prepare` (image clean-up), `geometry` (crop, scale, skew, turns), `languages`,
-`fallback` + `merge` (the second engine), `tesseract` and `rapidocr` (the engines).
+`fallback` + `merge` (the second engine), `crossread` (numbers and units read again by the second
+engine, disputes settled by a third reading), `tesseract` and `rapidocr` (the engines).
 """

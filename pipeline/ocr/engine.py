@@ -9,6 +9,7 @@ fallback) and a recorded engine (`recorded.py`) that replays saved output for fa
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -98,6 +99,19 @@ class OcrEngine(Protocol):
         ...
 
 
+class LineReader(Protocol):
+    """A second engine's recogniser for single-line crops (no layout analysis): what cross-reading needs."""
+
+    @property
+    def label(self) -> str:
+        """Engine name and version, e.g. 'rapidocr 3.10.0'."""
+        ...
+
+    def read_lines(self, images: Sequence[GreyImage]) -> list[tuple[str, float]]:
+        """The text and confidence (0..1) of each image, read as one line of text."""
+        ...
+
+
 def default_engine(settings: Settings) -> OcrEngine:
     """The primary engine (Tesseract); its absence is reported when it is first used."""
     from pipeline.ocr.tesseract import TesseractEngine
@@ -117,3 +131,21 @@ def fallback_engine(settings: Settings) -> OcrEngine | None:
         log.info("OCR fallback rapidocr is not installed; poor pages are not re-read")
         return None
     return engine
+
+
+def line_reader(settings: Settings) -> LineReader | None:
+    """The recogniser that cross-reads numbers and units: the fallback engine's, when it is on and installed."""
+    if settings.ocr_fallback == "none":
+        return None
+    from pipeline.ocr.rapidocr import RapidOcrEngine
+
+    engine = RapidOcrEngine()
+    return engine if engine.available() else None
+
+
+def tiebreak_reader() -> LineReader | None:
+    """The reader that settles disputed words: Tesseract on the words alone, when installed."""
+    from pipeline.ocr.tesseract import TesseractEngine
+
+    engine = TesseractEngine()
+    return engine if engine.available() else None

@@ -19,21 +19,25 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline.models import PageWords, Word
+from pipeline.ocr.crossread import crossread
 from pipeline.ocr.engine import (
     GreyImage,
+    LineReader,
     OcrEngine,
     OcrFailedError,
     OcrResult,
     OcrWord,
     default_engine,
     fallback_engine,
+    line_reader,
     mean_conf,
+    tiebreak_reader,
 )
 from pipeline.ocr.fallback import reread
 from pipeline.ocr.geometry import Geometry, apply_geometry, resize
 from pipeline.ocr.languages import guess_language, resolve
 from pipeline.ocr.merge import Tagged, best_of
-from pipeline.ocr.prepare import Prepared, PrepareOptions, Step, prepare
+from pipeline.ocr.prepare import Prepared, PrepareOptions, Step, low_fidelity, prepare
 from pipeline.ocr.raster import PageImage, open_image_page, render_pdf_page
 from pipeline.ocr.tesseract import Orientation, TesseractEngine
 from pipeline.settings import Settings
@@ -53,6 +57,9 @@ MIN_WORD_HEIGHT = 0.35
 """Words with letters or digits shorter than this share of the text height are specks read as text."""
 MAX_OSD_PIXELS = 9_000_000
 """Larger pages are shrunk before orientation detection, whose time grows with the pixels."""
+LOW_FIDELITY_CONF = 0.7
+"""Numbers on a page too coarse to keep decimal points (prepare.low_fidelity) are never read surer than this,
+so their results go to review."""
 _RULE_RESIDUE = re.compile(r"^[|¦_]+$")
 
 
@@ -116,6 +123,14 @@ def _keep(word: OcrWord, min_height: float) -> bool:
     if _RULE_RESIDUE.match(word.text):
         return False
     return word.bottom - word.top >= min_height or not any(c.isalnum() for c in word.text)
+
+
+def _capped(item: Tagged, cap: float) -> Tagged:
+    """The word with its confidence capped when it holds a digit."""
+    word = item.word
+    if word.conf <= cap or not any(c.isdigit() for c in word.text):
+        return item
+    return Tagged(replace(word, conf=cap), item.engine)
 
 
 def _to_page(tagged: list[Tagged], factor: float) -> tuple[tuple[Word, ...], tuple[str, ...]]:
@@ -191,12 +206,19 @@ def read_page(
     orientation: Orienter | None = None,
     reason: str | None = None,
     options: PrepareOptions | None = None,
+    checker: LineReader | None = None,
+    tiebreak: LineReader | None = None,
 ) -> OcrPage:
     """OCR one page; engine/fallback default to those the settings name (settings.ocr_fallback='none'
-    turns the fallback off), orientation to Tesseract OSD. `reason` (why the page is OCR'd) is kept."""
+    turns the fallback off), orientation to Tesseract OSD. Numbers and units are cross-read by `checker`
+    and disputes settled by `tiebreak` (see crossread.py); they default to the settings' fallback
+    recogniser and to Tesseract when no engines are given (a caller that brings its own engines brings
+    its own readers). `reason` (why the page is OCR'd) is kept."""
     started = time.perf_counter()
     primary = engine or default_engine(settings)
     second = fallback if fallback is not None else fallback_engine(settings)
+    reader = checker if checker is not None or fallback is not None else line_reader(settings)
+    third = tiebreak if tiebreak is not None or engine is not None or reader is None else tiebreak_reader()
     orient = orientation or tesseract_orientation
     prepared = prepare(image.image, options)
     if prepared.blank:
@@ -246,11 +268,22 @@ def read_page(
         steps.append(Step("fallback", used, time.perf_counter() - t0, second.name if used else ""))
         if used:
             labels.append(f"{second.name} {second.version}")
+    if reader is not None:
+        t0 = time.perf_counter()
+        tagged, cross = crossread(prepared.plain, tagged, result.label, reader, third)
+        steps.append(Step("crossread", cross.checked > 0, time.perf_counter() - t0, cross.detail))
+        if cross.confirmed + cross.corrected and reader.label not in labels:
+            labels.append(reader.label)
+    poor = low_fidelity(image.image, prepared.text_height)
+    if poor is not None:
+        tagged = [_capped(t, LOW_FIDELITY_CONF) for t in tagged]
+        steps.append(Step("fidelity", True, 0.0, f"{poor}: numbers read at most {LOW_FIDELITY_CONF}"))
 
     factor = prepared.geometry.scale * image.scale
     words, engines = _to_page(tagged, factor)
     conf = mean_conf([t.word for t in tagged])
-    labels = [label for label in labels if label in engines] or labels[:1]
+    named = {part for label in engines for part in label.split(" + ")}
+    labels = [label for label in labels if label in named] or labels[:1]
     width, height = _frame_size(image, prepared)
     page = PageWords(
         image.page,

@@ -54,10 +54,15 @@ ANALYSIS_SIDE = 1700
 NOISE_THRESHOLD = 1.5
 """Mean absolute deviation of background pixels from their 3x3 median (at the source resolution) above
 which the page is denoised (3x3 median, before any upscaling) and binarised (Otsu)."""
+LEADER_DOT, LEADER_RUN = 0.5, 4
+"""Marks at most LEADER_DOT text heights wide and tall, LEADER_RUN or more in a row, are dot leaders."""
 UNLIT = 80
 """Background darker than this, without light text on it, is not paper (desk, scanner border)."""
 BLANK_INK = 0.005
 """Share of dark pixels under which a page without text-like marks counts as blank (specks, a punch hole)."""
+BILEVEL_SHARE, LOW_FIDELITY_TEXT = 0.99, 10.0
+"""A page with at least BILEVEL_SHARE pure black or white pixels is 1-bit; its text needs LOW_FIDELITY_TEXT
+pixels of real (not repeated) resolution for a decimal point to survive."""
 MIN_READABLE_HEIGHT = 7.0
 """Marks smaller than this (source pixels) are specks or texture, not text anyone can read."""
 
@@ -265,15 +270,56 @@ def ruling_mask(mask: GreyImage, text_height: float) -> GreyImage:
     return grey(cv2.dilate(lines, np.ones((3, 3), np.uint8)))
 
 
+def leader_dots(mask: GreyImage, text_height: float) -> GreyImage:
+    """Dot leaders ('SODIUM ........ 137'): four or more dot-sized marks in a row, each within 1.2 text heights
+    of the next. Tesseract read them as '0c', 'eee' or 'es' between a test's name and its value, which
+    broke the row; a decimal point or an ellipsis never makes such a run."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    w, h, area = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+    size = LEADER_DOT * text_height
+    dot = (w <= size) & (h <= size) & (w * 3 >= h) & (h * 3 >= w) & (area * 2 >= w * h)
+    dot[0] = False
+    if int(dot.sum()) < LEADER_RUN:
+        return grey(np.zeros_like(mask))
+    dots = grey(np.where(dot[labels], 255, 0))
+    joined = cv2.dilate(dots, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(1.2 * text_height)), 1)))
+    _, runs = cv2.connectedComponents(joined, connectivity=8)
+    run_of = runs[stats[:, cv2.CC_STAT_TOP] + h // 2, stats[:, cv2.CC_STAT_LEFT] + w // 2]  # each mark's run
+    in_run = np.bincount(run_of[dot], minlength=int(runs.max()) + 1)
+    leaders = dot & (in_run[run_of] >= LEADER_RUN)
+    return grey(np.where(leaders[labels], 255, 0))
+
+
 def remove_rulings(image: GreyImage, text_height: float) -> tuple[GreyImage, int]:
-    """Paint table rulings white lest they merge into the characters they touch; returns pixels painted."""
-    lines = ruling_mask(ink_mask(image), text_height)
+    """Paint table rulings and dot leaders white lest they merge into the characters they touch or be read
+    as letters; returns pixels painted."""
+    mask = ink_mask(image)
+    lines = cv2.bitwise_or(ruling_mask(mask, text_height), leader_dots(mask, text_height))
     removed = int(np.count_nonzero(lines))
     if not removed:
         return image, 0
     out = image.copy()
     out[lines > 0] = 255
     return out, removed
+
+
+def low_fidelity(image: GreyImage, text_height: float | None) -> str | None:
+    """Why numbers on this page cannot be trusted however surely they are read, or None. A 1-bit page whose
+    text has fewer than LOW_FIDELITY_TEXT pixels of real resolution (a standard fax: 98 lines per inch,
+    often stored with every row doubled) loses decimal points without a trace: both engines then agree on
+    '31' for 3.1 (bench/scan_bench.py: 5% of the fax results claimed at >= 0.9 were wrong)."""
+    if text_height is None:
+        return None
+    sample = image[::3, ::3]
+    if float(np.mean((sample == 0) | (sample == 255))) < BILEVEL_SHARE:
+        return None
+    inked = np.asarray((image < 128).any(axis=1), dtype=np.bool_)
+    repeated = np.asarray(np.all(image[1:] == image[:-1], axis=1), dtype=np.bool_) & inked[1:]
+    doubled = float(repeated.sum()) / max(1, int(inked[1:].sum()))
+    effective = text_height * (1.0 - doubled)
+    if effective >= LOW_FIDELITY_TEXT:
+        return None
+    return f"1-bit page with text {effective:.0f} px tall at its real resolution"
 
 
 def emptiness(mask: GreyImage) -> str:
