@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -131,13 +131,20 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `labreport ... | head` ends quietly
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    return int(args.run(args, settings_from(args)))
+    try:
+        code = int(args.run(args, settings_from(args)))
+        sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
+        return code
+    except BrokenPipeError:
+        # `labreport ... | head` ends quietly. SIGPIPE is left ignored (Python's default), because a worker
+        # process that dies would otherwise take the whole batch down with it through its closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitCode.OK)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,32 @@
+"""The command line's process-wide behaviour: a closed stdout ends it quietly, and SIGPIPE stays ignored."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from pipeline import cli
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "schema"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(16), "the schema starts"
+    proc.stdout.close()  # like `| head -c 16`
+    errors = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in errors
+
+
+def test_the_command_leaves_sigpipe_ignored(capsys: pytest.CaptureFixture[str]) -> None:
+    """With SIGPIPE at its default, a worker process that dies kills the batch through the pipe it read."""
+    assert cli.main(["schema"]) == 0
+    assert capsys.readouterr().out.startswith("{")
+    assert signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN
