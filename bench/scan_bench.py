@@ -12,8 +12,9 @@ score       generates the scanned sets (fixtures/scans.py) into a temporary fold
             confidence band.
 speed       on N pages of the 'must' set rendered at 300 dpi to PNG: seconds per page of bare
             `tesseract page.png stdout --psm 6 tsv` (OMP_THREAD_LIMIT=1), of the pipeline's OCR stage as in
-            bench/ocr_bench.py (eng, no fallback), of the OCR stage with default settings, and of the whole
-            process_file; the ratios to bare Tesseract.
+            bench/ocr_bench.py (eng, no fallback), of the OCR stage with default settings without and with
+            cross-reading (crossread.py), and of the whole process_file; the ratios to bare Tesseract and
+            what cross-reading costs. Each page goes through all of them in turn, so load drift is shared.
 throughput  pages/min of process_file over the 'must' set with 1 and 2 worker processes (and the 2-worker
             results compared with the 1-worker ones), and of bare Tesseract with 1 and 2 at a time.
 real        the two real sample images in /work/shared/real-samples through process_file, scored by its
@@ -36,7 +37,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +53,8 @@ from fixtures.scans import ScanEntry, generate, load_manifest, render_pages, tru
 from fixtures.scoring import Score, canon_loinc, canon_unit, score_document  # noqa: E402
 from pipeline.api import process_file  # noqa: E402
 from pipeline.models import REVIEW_THRESHOLD, Document, LabResult  # noqa: E402
-from pipeline.ocr.page import ocr_source_page  # noqa: E402
+from pipeline.ocr.engine import fallback_engine  # noqa: E402
+from pipeline.ocr.page import ocr_source_page, read_page, source_page  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 
 REAL = Path("/work/shared/real-samples")
@@ -233,19 +235,34 @@ def _ocr_default(path: str) -> int:
     return len(ocr_source_page(path, 0, "image", Settings(workers=1)).words)
 
 
+def _ocr_no_crossread(path: str) -> int:
+    """The OCR stage with default settings but no second reading of numbers and units (what it costs)."""
+    settings = Settings(workers=1)
+    page = source_page(path, 0, "image", settings)
+    return len(read_page(page, settings=settings, fallback=fallback_engine(settings), checker=None).words.words)
+
+
 def _whole(path: str) -> int:
     return len(process_file(Path(path), Settings(workers=1)).results)
 
 
 def bench_speed(paths: list[Path]) -> None:
+    """Each page through bare Tesseract and every pipeline variant in turn (interleaved, so that a change
+    in the machine's load during the run weighs on all of them alike)."""
     print(f"== speed: {len(paths)} pages of the must set at 300 dpi (PNG), one process, OMP_THREAD_LIMIT=1")
     process_file(paths[0], Settings(workers=1))  # load models and knowledge outside the timing
-    bare = [timed(functools.partial(bare_tesseract, p, False), repeat=1) for p in paths]
-    rows = {
-        "OCR stage, eng, no fallback (as ocr_bench)": [timed(functools.partial(_ocr_plain, str(p)), 1) for p in paths],
-        "OCR stage, default settings": [timed(functools.partial(_ocr_default, str(p)), 1) for p in paths],
-        "process_file, default settings": [timed(functools.partial(_whole, str(p)), 1) for p in paths],
+    variants: dict[str, Callable[[str], int]] = {
+        "OCR stage, eng, no fallback (as ocr_bench)": _ocr_plain,
+        "OCR stage, default settings, no cross-reading": _ocr_no_crossread,
+        "OCR stage, default settings": _ocr_default,
+        "process_file, default settings": _whole,
     }
+    bare: list[float] = []
+    rows: dict[str, list[float]] = {label: [] for label in variants}
+    for path in paths:
+        bare.append(timed(functools.partial(bare_tesseract, path, False), repeat=1))
+        for label, fn in variants.items():
+            rows[label].append(timed(functools.partial(fn, str(path)), 1))
     print(f"bare `tesseract page.png stdout --psm 6 tsv`: {statistics.mean(bare):.2f} s/page")
     for label, times in rows.items():
         ratio = sum(times) / sum(bare)
@@ -253,6 +270,8 @@ def bench_speed(paths: list[Path]) -> None:
             f"{label}: {statistics.mean(times):.2f} s/page, ratio to bare {ratio:.2f} "
             f"(within 15%: {'yes' if ratio <= 1.15 else 'NO'})"
         )
+    cross = sum(rows["OCR stage, default settings"]) - sum(rows["OCR stage, default settings, no cross-reading"])
+    print(f"cross-reading costs {cross / len(paths):.2f} s/page ({cross / sum(bare):.0%} of bare Tesseract)")
 
 
 def bench_throughput(folder: Path, entries: list[ScanEntry], pages: list[Path]) -> None:

@@ -167,9 +167,9 @@ def extract(path: Path, settings: Settings) -> Document:
     source = source.model_copy(update={"pages": len(reading.pages)})
     engines = sorted({p.engine for p in reading.pages if p.engine})
     if not results:
-        issues.append(
-            Issue(severity="error", code="no_results", message=f"{path}: no lab results were found in this file")
-        )
+        unread = "; ".join(f"page {p.page}: {p.reason}" for p in reading.pages if p.method == "none" and p.reason)
+        message = f"{path}: no lab results were found in this file" + (f" ({unread})" if unread else "")
+        issues.append(Issue(severity="error", code="no_results", message=message))
     status: Status = "success"
     if not results:
         status = "failure"
