@@ -109,7 +109,7 @@ def _drop(inbox: Path, name: str, data: bytes, index: int) -> Path:
 
 
 def _start(index: int, inbox: Path, out: Path, db: Path, cfg: Config, logs: Path) -> subprocess.Popen[bytes]:
-    argv = [sys.executable, "-m", "pipeline.runner_cli", "--log-level", "INFO", "watch", str(inbox), "--out", str(out)]
+    argv = [sys.executable, "-m", "pipeline.cli", "--log-level", "INFO", "watch", str(inbox), "--out", str(out)]
     argv += ["--db", f"sqlite:///{db}", "--workers", str(cfg.workers), "--settle", str(cfg.settle), "--interval", "1"]
     log = (logs / f"watcher{index}.log").open("ab")
     return subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)

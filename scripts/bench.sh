@@ -10,3 +10,5 @@ echo "== scanned pages";        $py -m bench.scan_bench
 echo "== OCR engine";           $py -m bench.ocr_bench --only speed
 echo "== report";               $py -m bench.report_bench
 echo "== batch";                $py -m bench.batch_bench
+echo "== batch on Dask";       $py -m bench.batch_bench --executor dask
+echo "== drop-folder soak";    $py -m bench.soak

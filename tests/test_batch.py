@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
 from sqlalchemy.exc import OperationalError
 
 from fixtures.badinput import REPORTS, make_bad_inputs, varied_copy
@@ -23,7 +22,7 @@ from pipeline import batch, cli, filework
 from pipeline.errors import ExitCode
 from pipeline.progress import Progress
 from pipeline.store import Store
-from pipeline.store.schema import ReportRow
+from tests.stored import stored_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,15 +30,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def _run(in_dir: Path, out: Path, db: Path, *extra: str) -> int:
     argv = ["batch", str(in_dir), "--out", str(out), "--db", f"sqlite:///{db}", "--workers", "2"]
     return cli.main([*argv, "--progress", "none", *extra])
-
-
-def _stored(db: Path) -> list[str]:
-    engine = create_engine(f"sqlite:///{db}")
-    try:
-        with engine.connect() as conn:
-            return list(conn.scalars(select(ReportRow.sha256)))
-    finally:
-        engine.dispose()
 
 
 def _rows(out: Path) -> list[dict[str, str]]:
@@ -82,7 +72,7 @@ def test_every_bad_input_is_explained_and_the_run_goes_on(tmp_path: Path) -> Non
                 assert record["error_code"] in item.codes, item.name
     assert code == max(int(r["exit_code"]) for r in _rows(out)) == ExitCode.INPUT_ERROR
     assert _sha(secret) == secret_sha, "a link's target is never touched"
-    stored = _stored(db)
+    stored = stored_reports(db)
     assert secret_sha not in stored, "a link out of the folder is never read"
     assert stored_expected <= set(stored) and len(stored) == len(set(stored))
 
@@ -118,11 +108,11 @@ def test_a_rerun_skips_what_is_done_and_redoes_what_changed(tmp_path: Path) -> N
     ids = {p: filework.input_id(p.name) for p in inputs}
     assert status[ids[inputs[0]]] == status[ids[inputs[1]]] == "success"
     assert [status[ids[p]] for p in inputs[2:]] == ["skipped"] * 4
-    assert len(_stored(db)) == 7, "six files, one of them with new content"
+    assert len(stored_reports(db)) == 7, "six files, one of them with new content"
 
     assert _run(in_dir, out, db, "--force") == ExitCode.OK
     assert {r["status"] for r in _rows(out)} == {"success"}
-    assert len(_stored(db)) == 7, "forced again: nothing stored twice"
+    assert len(stored_reports(db)) == 7, "forced again: nothing stored twice"
 
 
 def test_inputs_with_one_name_in_two_folders_keep_both_outputs(tmp_path: Path) -> None:
@@ -152,7 +142,7 @@ def test_links_inside_are_read_and_links_outside_refused(tmp_path: Path) -> None
     assert _run(in_dir, out, db) == ExitCode.INPUT_ERROR
     assert json.loads((out / "inside link.pdf.json").read_text())["status"] == "success"
     assert json.loads((out / "dangling.pdf.error.json").read_text())["error_code"] == "broken_symlink"
-    assert len(_stored(db)) == 1
+    assert len(stored_reports(db)) == 1
 
 
 _real_handle = batch.handle_batch_task
@@ -197,7 +187,7 @@ def test_a_killed_batch_resumes_and_stores_each_report_once(tmp_path: Path) -> N
     rows = _rows(out)
     assert len(rows) == len(inputs) and {r["status"] for r in rows} <= {"success", "skipped"}
     assert any(r["status"] == "skipped" for r in rows) and any(r["status"] == "success" for r in rows)
-    stored = _stored(db)
+    stored = stored_reports(db)
     assert sorted(stored) == sorted(_sha(p) for p in inputs)
     assert not list(out.glob(".tmp-*")), "temporary files of the killed run are cleaned up"
 
@@ -254,7 +244,7 @@ def test_a_database_error_fails_the_file_and_a_rerun_retries_it(
     assert all(json.loads((out / f"{p.name}.error.json").read_text())["error_code"] == "store_error" for p in inputs)
     monkeypatch.undo()
     assert _run(in_dir, out, db) == ExitCode.OK
-    assert {r["status"] for r in _rows(out)} == {"success"} and len(_stored(db)) == 3
+    assert {r["status"] for r in _rows(out)} == {"success"} and len(stored_reports(db)) == 3
     assert not list(out.glob("*.error.json")), "the stale error JSON is replaced"
 
 

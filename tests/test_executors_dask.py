@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
 
 from pipeline import cli
 from pipeline.errors import ExitCode
 from pipeline.executors import DASK_WORKER_DIED, DaskExecutor, ExecutorError, run_all
 from pipeline.filework import FileOutcome
-from pipeline.store.schema import ReportRow
+from tests.stored import stored_reports
 from tests.test_executors import Job, crashed, work
 
 pytestmark = pytest.mark.e2e
@@ -84,15 +83,6 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 proc.kill()
 
 
-def _reports(db: Path) -> list[str]:
-    engine = create_engine(f"sqlite:///{db}")
-    try:
-        with engine.connect() as conn:
-            return list(conn.scalars(select(ReportRow.sha256)))
-    finally:
-        engine.dispose()
-
-
 def test_batch_through_dask_stores_each_report_once(scheduler: str, tmp_path: Path) -> None:
     inbox = tmp_path / "in"
     inbox.mkdir()
@@ -111,12 +101,12 @@ def test_batch_through_dask_stores_each_report_once(scheduler: str, tmp_path: Pa
         doc = json.loads((out / f"{source.name}.json").read_text())
         assert doc["status"] == "success"
     assert json.loads((out / "broken.pdf.error.json").read_text())["error_code"] == "corrupt_file"
-    stored = _reports(db)
+    stored = stored_reports(db)
     assert len(stored) == len(set(stored)) == len(sources), "the copy with the same bytes is stored once"
     workers = {row.split(",")[9] for row in rows if row.split(",")[2] == "success"}
     assert len(workers) == 2, "both Dask workers took files"
     assert cli.main([*argv, "--progress", "none"]) == code, "a rerun skips everything and says the same"
-    assert len(_reports(db)) == len(sources)
+    assert len(stored_reports(db)) == len(sources)
 
 
 def test_a_file_that_kills_its_dask_worker_fails_alone(scheduler: str) -> None:

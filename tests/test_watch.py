@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import shlex
 import shutil
 import tempfile
 import threading
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
 from sqlalchemy.exc import OperationalError
 
 from fixtures.badinput import REPORTS, SlowWriter, make_bad_inputs, make_partial_names, varied_copy
@@ -23,22 +23,13 @@ from pipeline import cli, filework, watch
 from pipeline.errors import ExitCode
 from pipeline.settings import Settings
 from pipeline.store import Store
-from pipeline.store.schema import ReportRow
 from pipeline.watch import WatchOptions, run_watch
+from tests.stored import stored_reports
 
 
 def _once(inbox: Path, out: Path, db: Path, *extra: str) -> int:
     argv = ["watch", str(inbox), "--out", str(out), "--db", f"sqlite:///{db}", "--once", "--workers", "2"]
     return cli.main([*argv, "--settle", "0.2", "--interval", "0.2", *extra])
-
-
-def _stored(db: Path) -> list[str]:
-    engine = create_engine(f"sqlite:///{db}")
-    try:
-        with engine.connect() as conn:
-            return list(conn.scalars(select(ReportRow.sha256)))
-    finally:
-        engine.dispose()
 
 
 def _sha(path: Path) -> str:
@@ -58,7 +49,7 @@ def dirs(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 def test_bad_inputs_end_in_done_or_failed_with_a_reason(dirs: tuple[Path, Path, Path], tmp_path: Path) -> None:
     inbox, out, db = dirs
-    made = make_bad_inputs(inbox, tmp_path / "outside", big=False)
+    made = make_bad_inputs(inbox, tmp_path / "outside")
     partial = make_partial_names(inbox)
     before = {item.name: _sha(inbox / item.name) for item in made if not (inbox / item.name).is_symlink()}
     secret = tmp_path / "outside" / "secret.pdf"
@@ -78,7 +69,7 @@ def test_bad_inputs_end_in_done_or_failed_with_a_reason(dirs: tuple[Path, Path, 
     assert (out / "failed" / "link out.pdf").is_symlink() and _sha(secret) == secret_sha
     assert sorted(p.name for p in inbox.iterdir()) == sorted(partial), "partial names are left alone"
     assert _leftovers(out) == []
-    stored = _stored(db)
+    stored = stored_reports(db)
     assert len(stored) == len(set(stored)) == sum(1 for item in made if item.where == "done")
 
 
@@ -261,3 +252,29 @@ def test_a_name_that_is_not_utf8_ends_in_done(dirs: tuple[Path, Path, Path]) -> 
     assert _once(inbox, out, db) == ExitCode.OK
     assert (out / "done" / name).exists()
     assert json.loads((out / "results" / f"{name}.json").read_text())["source"]["name"] == "Befund M\ufffdller.pdf"
+
+
+# --------------------------------------------------------------------------------------------------
+# The documented command lines
+
+
+def _documented(prefix: str) -> list[list[str]]:
+    """Command lines in docs/automation.md that start with `prefix` (a unit's ExecStart, a cron entry)."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "automation.md").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.startswith(prefix)]
+    return [shlex.split(line.removeprefix(prefix).split(">>")[0]) for line in lines]
+
+
+@pytest.mark.parametrize("prefix", ["ExecStart=", "*/5 * * * *"], ids=["systemd-unit", "cron"])
+def test_the_documented_watch_commands_use_real_options(prefix: str) -> None:
+    found = _documented(prefix)
+    assert found, f"docs/automation.md has no line starting with {prefix!r}"
+    for argv in found:
+        assert Path(argv[0]).name == "labreport"
+        args = cli.build_parser().parse_args(argv[1:])  # an unknown option exits with SystemExit(2)
+        assert args.command == "watch" and args.out is not None
+        WatchOptions(
+            inbox=args.inbox, out_dir=args.out, once=args.once, poll=args.poll, settle=args.settle,
+            interval=args.interval, once_wait=args.once_wait, max_attempts=args.max_attempts,
+            report_dir=args.report_dir,
+        )  # fmt: skip

@@ -18,15 +18,14 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
 
 from fixtures.badinput import REPORTS, varied_copy
 from pipeline import cli, filework
 from pipeline.errors import ExitCode
 from pipeline.inbox import CLAIM_INFO, ClaimInfo, Inbox, destination, scan, sidecar
 from pipeline.settings import Settings
-from pipeline.store.schema import ReportRow
 from pipeline.watch import WatchOptions, run_watch
+from tests.stored import stored_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,15 +41,6 @@ def _drop(inbox: Path, count: int, *, broken: int = 0) -> dict[str, str]:
     for path in inbox.iterdir():
         made[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
     return made
-
-
-def _stored(db: Path) -> list[str]:
-    engine = create_engine(f"sqlite:///{db}")
-    try:
-        with engine.connect() as conn:
-            return list(conn.scalars(select(ReportRow.sha256)))
-    finally:
-        engine.dispose()
 
 
 def _once(inbox: Path, out: Path, db: Path, *extra: str) -> int:
@@ -73,7 +63,7 @@ def _check(dropped: dict[str, str], inbox: Path, out: Path, db: Path) -> None:
         assert json.loads((out / "results" / f"{name}.json").read_text())["source"]["sha256"] == sha
     for name in failed:
         assert json.loads((out / "failed" / f"{name}.error.json").read_text())["message"]
-    stored = _stored(db)
+    stored = stored_reports(db)
     assert sorted(stored) == sorted(done.values()), "the database holds each report exactly once"
 
 
@@ -135,7 +125,7 @@ def test_a_file_interrupted_too_often_is_failed_with_that_reason(tmp_path: Path)
     assert _once(inbox, out, db) == ExitCode.INTERNAL_ERROR
     record = json.loads((out / "failed" / "killer.pdf.error.json").read_text())
     assert record["error_code"] == "interrupted" and "3 times" in record["message"]
-    assert _stored(db) == []
+    assert stored_reports(db) == []
 
 
 def test_a_live_watcher_adopts_the_claims_of_a_dead_one(tmp_path: Path) -> None:
