@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from pipeline.api import exit_code, failure_message, process_file
 from pipeline.errors import ExitCode, LabreportError
 from pipeline.models import Document
@@ -121,12 +123,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_SETTING_OPTIONS = {
+    "ocr": "ocr",
+    "ocr_languages": "ocr_languages",
+    "db": "database_url",
+    "workers": "workers",
+    "executor": "executor",
+    "scheduler": "scheduler",
+}
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, overridden by the options given on the command line."""
-    options = {"ocr": "ocr", "ocr_languages": "ocr_languages", "db": "database_url"}
+    """Settings from the environment, overridden by the options given on the command line (a Dask
+    scheduler given without an executor implies the Dask executor)."""
     overrides = {
-        field: value for option, field in options.items() if (value := vars(args).get(option)) is not None
+        field: value for option, field in _SETTING_OPTIONS.items() if (value := vars(args).get(option)) is not None
     }
+    if overrides.get("scheduler") and "executor" not in overrides:
+        overrides["executor"] = "dask"
     return Settings(**overrides)
 
 
@@ -137,7 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     try:
-        code = int(args.run(args, settings_from(args)))
+        settings = settings_from(args)
+    except ValidationError as exc:
+        print(f"labreport: invalid option: {exc.errors()[0]['msg']}", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    try:
+        code = int(args.run(args, settings))
         sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
         return code
     except BrokenPipeError:

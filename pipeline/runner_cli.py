@@ -1,8 +1,8 @@
 """Command-line wiring of `labreport batch` and `labreport watch` (cli.py adds them to its parser).
 
 ``add_batch_parser(commands)`` and ``add_watch_parser(commands)`` add the subcommands; each sets
-``run(args, settings) -> exit code`` like the other subcommands. Options that are settings (--workers,
---executor, --scheduler, --db, --ocr, --ocr-languages) override the LABREPORT_* environment. Messages and
+``run(args, settings) -> exit code`` like the other subcommands; the options that are settings (--workers,
+--executor, --scheduler, --db, --ocr, --ocr-languages) reach it through cli.settings_from. Messages and
 progress go to stderr; stdout gets only the summary CSV path (batch).
 """
 
@@ -27,25 +27,6 @@ from pipeline.settings import Settings
 log = logging.getLogger("labreport")
 
 Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-
-_SETTING_OPTIONS = {
-    "workers": "workers",
-    "executor": "executor",
-    "scheduler": "scheduler",
-    "db": "database_url",
-    "ocr": "ocr",
-    "ocr_languages": "ocr_languages",
-}
-
-
-def _settings(args: argparse.Namespace, base: Settings) -> Settings:
-    """`base` (environment and the main CLI's options) with this command's options on top."""
-    overrides = {
-        field: value for option, field in _SETTING_OPTIONS.items() if (value := vars(args).get(option)) is not None
-    }
-    if overrides.get("scheduler") and "executor" not in overrides:
-        overrides["executor"] = "dask"
-    return Settings(**{**base.model_dump(), **overrides})
 
 
 def _positive(text: str) -> int:
@@ -86,7 +67,7 @@ def _batch(args: argparse.Namespace, settings: Settings) -> int:
             retry_failed=args.retry_failed,
             progress=args.progress,
         )
-        summary = run_batch(options, _settings(args, settings))
+        summary = run_batch(options, settings)
     except ValidationError as exc:
         print(f"labreport: invalid option: {exc.errors()[0]['msg']}", file=sys.stderr)
         return int(ExitCode.USAGE)
@@ -153,7 +134,6 @@ def _watch(args: argparse.Namespace, settings: Settings) -> int:
             max_attempts=args.max_attempts,
             report_dir=args.report_dir,
         )
-        run_settings = _settings(args, settings)
     except ValidationError as exc:
         print(f"labreport: invalid option: {exc.errors()[0]['msg']}", file=sys.stderr)
         return int(ExitCode.USAGE)
@@ -161,7 +141,7 @@ def _watch(args: argparse.Namespace, settings: Settings) -> int:
     if threading.current_thread() is threading.main_thread():
         _stop_on_signals(stop)
     try:
-        summary = run_watch(options, run_settings, stop)
+        summary = run_watch(options, settings, stop)
     except LabreportError as exc:
         print(f"labreport: {exc}", file=sys.stderr)
         return int(exc.exit_code)

@@ -30,3 +30,14 @@ def test_the_command_leaves_sigpipe_ignored(capsys: pytest.CaptureFixture[str]) 
     assert cli.main(["schema"]) == 0
     assert capsys.readouterr().out.startswith("{")
     assert signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN
+
+
+def test_options_that_are_settings_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABREPORT_WORKERS", "3")
+    args = cli.build_parser().parse_args(["batch", "in", "--out", "out", "--scheduler", "tcp://127.0.0.1:8786"])
+    settings = cli.settings_from(args)
+    assert settings.workers == 3, "the environment stays where no option is given"
+    assert (settings.scheduler, settings.executor) == ("tcp://127.0.0.1:8786", "dask"), "a scheduler implies Dask"
+    args = cli.build_parser().parse_args(["batch", "in", "--out", "out", "--workers", "1", "--db", "sqlite:///x.db"])
+    settings = cli.settings_from(args)
+    assert (settings.workers, settings.database_url, settings.executor) == (1, "sqlite:///x.db", "process")
