@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     ocr: Literal["auto", "always", "never"] = "auto"
     """auto: OCR pages whose text layer is missing or garbage; always: OCR every page; never: text only."""
     ocr_languages: str = "auto"
-    """Tesseract languages such as 'eng+spa'; 'auto' detects them from a first pass."""
+    """Tesseract languages such as 'ita' (read as 'ita+eng'); 'auto' reads with English and records the language
+    the page's words suggest (English read the knowledge base's languages best: ocr/languages.py)."""
     ocr_fallback: Literal["rapidocr", "none"] = "rapidocr"
     """Second engine that re-reads pages or rows the first read poorly (used only when installed)."""
     ocr_dpi: int = Field(default=300, ge=72, le=600)

@@ -12,7 +12,7 @@ import pytest
 from pipeline.ocr import prepare as P
 from pipeline.ocr.crossread import DOUBT_CONF, TWO_OF_THREE_CONF, crossread, same_but_separator, wanted
 from pipeline.ocr.engine import GreyImage, OcrWord
-from pipeline.ocr.merge import Tagged, best_of
+from pipeline.ocr.merge import Tagged
 
 TESS = "tesseract 5.3.0"
 
@@ -40,11 +40,29 @@ PAGE = np.full((300, 800), 255, np.uint8)
 
 @pytest.mark.parametrize(
     ("text", "conf", "expected"),
-    [("41", 0.99, True), ("mg/dL", 0.99, True), ("UA", 0.71, True), ("Sodium", 0.97, False), ("-", 0.3, False)],
-    ids=["number", "unit", "unsure-short", "sure-name", "punctuation"],
+    [
+        ("41", 0.99, True),
+        ("mg/dL", 0.99, True),
+        ("UA", 0.71, True),
+        ("Sodium", 0.97, False),
+        ("-", 0.3, False),
+        ("Hemoglbin", 0.6, False),
+    ],
+    ids=["number", "unit", "unsure-short", "sure-name", "punctuation", "unsure-long"],
 )
 def test_numbers_units_and_unsure_short_words_are_read_twice(text: str, conf: float, expected: bool) -> None:
     assert wanted(word(text, 0, conf)) is expected
+
+
+def test_an_unsure_word_is_read_twice_only_on_a_line_with_a_number() -> None:
+    assert not wanted(word("UA", 0, 0.71), numbered=False)
+    assert wanted(word("mg/dL", 0, 0.99), numbered=False)
+    reader = FakeReader([("U/L", 0.97)])
+    lines = [OcrWord("UA", 0, 100, 40, 130, 0.71, (1, 1, 1)), OcrWord("UA", 0, 200, 40, 230, 0.71, (1, 1, 2))]
+    lines.append(OcrWord("35", 60, 100, 100, 130, 0.99, (1, 1, 1)))
+    reader.readings.append(("35", 0.99))
+    out, stats = crossread(PAGE, [Tagged(w, TESS) for w in lines], TESS, reader)
+    assert stats.checked == 2 and [t.word.text for t in out] == ["U/L", "UA", "35"]
 
 
 def test_agreement_confirms_disagreement_corrects_or_doubts() -> None:
@@ -84,12 +102,6 @@ def test_the_crop_is_the_word_alone_framed_in_white() -> None:
     crossread(page, [Tagged(word("41", 100, 0.9), TESS)], TESS, reader)
     crop = reader.crops[0]
     assert crop[0].min() == 255 and crop[:, 0].min() == 255 and crop.min() == 0
-
-
-def test_best_of_never_copies_one_long_word_onto_the_short_ones_it_spans() -> None:
-    eng = (word("7,5", 0, 0.6), word("a", 70, 0.5), word("11,5", 100, 0.6), word(">", 300, 0.5), word("60", 330, 0.9))
-    deu = (OcrWord("75a11,5", 0, 100, 180, 130, 0.65), OcrWord(">60", 300, 100, 370, 130, 0.95))
-    assert [w.text for w in best_of(eng, deu)] == ["7,5", "a", "11,5", ">", "60"]
 
 
 def test_dot_leaders_are_removed_and_decimal_points_kept() -> None:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from pipeline.ocr.engine import OcrWord
 from pipeline.ocr.languages import guess_language, resolve
-from pipeline.ocr.merge import Tagged, best_of, merge
+from pipeline.ocr.merge import Tagged, merge
 from pipeline.ocr.rapidocr import _split
 
 
@@ -39,14 +39,6 @@ def test_merging_is_limited_to_the_reread_regions() -> None:
     second = tag([word("A1", 0, 0.99, top=0), word("B1", 0, 0.99, top=500)], "r")
     merged = merge(first, second, regions=[(0, 0, 100, 40)])
     assert [m.word.text for m in merged] == ["A1", "y1"]
-
-
-def test_best_of_two_passes_takes_the_surer_reading_of_the_same_box() -> None:
-    eng = (word("Unita", 0, 0.71), word("12,5", 200, 0.95), word("Ematocrito", 400, 0.9, width=160))
-    ita = (word("Unità", 1, 0.93), word("12.5", 201, 0.6), word("Emato", 400, 0.95), word("crito", 480, 0.95))
-    merged = best_of(eng, ita)
-    assert [w.text for w in merged] == ["Unità", "12,5", "Ematocrito"]
-    assert merged[0].x0 == 0  # the first pass's box is kept
 
 
 @pytest.mark.parametrize(

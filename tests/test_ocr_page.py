@@ -21,7 +21,7 @@ from pipeline.ocr.page import ocr_page, ocr_source_page, read_page, recognise_re
 from pipeline.ocr.recorded import RecordedEngine, save_result
 from pipeline.ocr.tesseract import Orientation, TesseractEngine
 from pipeline.settings import Settings
-from tests.ocr_helpers import grey_page, numbers, recall, recorded_engine, synthetic_page
+from tests.ocr_helpers import DATA, grey_page, numbers, recall, recorded_engine, synthetic_page
 
 ENG_ONLY = Settings(ocr_languages="eng", ocr_fallback="none")
 
@@ -54,13 +54,24 @@ def test_recorded_tesseract_words_land_on_their_rows_in_pdf_points() -> None:
     assert [s.name for s in result.steps][:4] == ["crop_page", "denoise", "rescale", "deskew"]
 
 
-def test_language_auto_reads_a_second_pass_in_the_guessed_language() -> None:
+def test_language_auto_reads_with_english_and_notes_the_page_language() -> None:
     page, truth = synthetic_page(dpi=150, lang="ita", rulings="rows", seed=2)
     engine = recorded_engine("ita-rows-150", TesseractEngine())
     result = read_page(page, settings=Settings(ocr_fallback="none"), engine=engine, orientation=no_osd)
-    assert result.languages == "eng|ita"
+    assert result.languages == "eng"
     if isinstance(engine, RecordedEngine):
-        assert [languages for _, languages in engine.calls] == ["eng", "ita"]
+        assert [languages for _, languages in engine.calls] == ["eng"]
+    assert [s.detail for s in result.steps if s.name == "language"] == ["page reads as ita; read with eng data"]
+    assert recall((w.text for w in result.words.words), numbers(truth)) >= 0.9
+
+
+def test_a_named_language_is_read_with_its_own_data() -> None:
+    page, truth = synthetic_page(dpi=150, lang="ita", rulings="rows", seed=2)
+    engine = RecordedEngine([DATA / "ita-rows-150-2.tsv"], version="5.3.0")
+    settings = Settings(ocr_languages="ita", ocr_fallback="none")
+    result = read_page(page, settings=settings, engine=engine, orientation=no_osd)
+    assert result.languages == "ita+eng" and [languages for _, languages in engine.calls] == ["ita+eng"]
+    assert not [s for s in result.steps if s.name == "language"]
     assert any(w.text == "Unità" for w in result.words.words)
     assert recall((w.text for w in result.words.words), numbers(truth)) >= 0.9
 

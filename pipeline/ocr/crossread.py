@@ -42,9 +42,10 @@ MIN_SECOND_CONF = 0.5
 """A second reading less sure than this is no evidence for or against the first."""
 MAX_CHARS = 24
 """Longer words are sentences run together or identifiers, not values or units."""
-MAX_SHORT, UNSURE_CONF = 14, 0.9
-"""Words without digits are read twice when at most MAX_SHORT characters long and either unit-like or read
-with less than UNSURE_CONF."""
+MAX_SHORT, UNSURE_CONF, MAX_UNSURE = 14, 0.9, 8
+"""Words without digits are read twice when unit-like and at most MAX_SHORT characters long, or when read with
+less than UNSURE_CONF, at most MAX_UNSURE characters long and on a line that holds a number (where a unit or
+flag printed without a mark sits; elsewhere such a word cannot change a result)."""
 _UNIT_MARKS = frozenset("/%^µμ")
 _DASHES = str.maketrans({"–": "-", "—": "-", "−": "-", "μ": "µ"})
 _SEPARATORS = re.compile(r"[.,]")
@@ -70,18 +71,18 @@ class CrossStats:
         )
 
 
-def wanted(word: OcrWord) -> bool:
+def wanted(word: OcrWord, *, numbered: bool = True) -> bool:
     """Whether a word is worth a second reading: it holds a digit (but is no date, time or identifier), or it
-    is short and looks like a unit or was read unsurely (a unit such as 'U/L' read 'UA' at 0.71)."""
+    is short and looks like a unit, or it was read unsurely on a line with a number (`numbered`): a unit such
+    as 'U/L' read 'UA' at 0.71."""
     text = word.text
     if not text or len(text) > MAX_CHARS or _NOT_A_RESULT.search(text):
         return False
     if any(c.isdigit() for c in text):
         return True
-    short = len(text) <= MAX_SHORT
-    return short and (
-        any(c in _UNIT_MARKS for c in text) or (word.conf < UNSURE_CONF and any(c.isalpha() for c in text))
-    )
+    if any(c in _UNIT_MARKS for c in text):
+        return len(text) <= MAX_SHORT
+    return numbered and len(text) <= MAX_UNSURE and word.conf < UNSURE_CONF and any(c.isalpha() for c in text)
 
 
 def normal(text: str) -> str:
@@ -130,7 +131,10 @@ def crossread(
     """Read the `primary` engine's number and unit words of a page again with `reader` on `image` (the
     prepared grey page their boxes are in) and settle each word as the module docstring says; where the
     two disagree, `third` (if any) reads those words once more and two readings out of three decide."""
-    chosen = [i for i, t in enumerate(tagged) if t.engine == primary and wanted(t.word)]
+    numbered = {t.word.line for t in tagged if any(c.isdigit() for c in t.word.text)}
+    chosen = [
+        i for i, t in enumerate(tagged) if t.engine == primary and wanted(t.word, numbered=t.word.line in numbered)
+    ]
     if not chosen:
         return list(tagged), CrossStats()
     crops = {i: crop_word(image, tagged[i].word) for i in chosen}

@@ -18,8 +18,6 @@ KEEP_CONF = 0.80
 """A primary word at least this confident is kept whatever the second engine says."""
 NOISE_CONF = 0.40
 """A primary word below this with no second-engine word under it is taken for noise (logo, speck)."""
-SAME_BOX = 0.75
-"""Two passes found the same word when each box covers at least this share of the other."""
 ADD_CONF = 0.50
 """Second-engine words the primary engine missed are added from this confidence up."""
 
@@ -40,14 +38,6 @@ def _overlap(a: OcrWord, b: OcrWord) -> float:
         return 0.0
     smaller = min((a.x1 - a.x0) * (a.bottom - a.top), (b.x1 - b.x0) * (b.bottom - b.top))
     return (w * h) / smaller if smaller > 0 else 0.0
-
-
-def _cover(a: OcrWord, b: OcrWord) -> float:
-    """Share of a's box that b's box covers."""
-    w = min(a.x1, b.x1) - max(a.x0, b.x0)
-    h = min(a.bottom, b.bottom) - max(a.top, b.top)
-    area = (a.x1 - a.x0) * (a.bottom - a.top)
-    return (w * h) / area if w > 0 and h > 0 and area > 0 else 0.0
 
 
 def _inside(word: OcrWord, regions: list[Box] | None) -> bool:
@@ -91,16 +81,3 @@ def merge(
             out.append(item)
     return out
 
-
-def best_of(first: tuple[OcrWord, ...], second: tuple[OcrWord, ...]) -> tuple[OcrWord, ...]:
-    """Two passes of one engine over one image: where both found the same word box (each covering most of
-    the other, so that '>60' read as one word is never copied onto the '60' of '>' '60'), keep the surer
-    reading."""
-    out: list[OcrWord] = []
-    for word in first:
-        same = [w for w in second if _cover(word, w) >= SAME_BOX and _cover(w, word) >= SAME_BOX]
-        if len(same) == 1 and same[0].conf > word.conf:
-            out.append(OcrWord(same[0].text, word.x0, word.top, word.x1, word.bottom, same[0].conf, word.line))
-        else:
-            out.append(word)
-    return tuple(out)

@@ -36,7 +36,7 @@ from pipeline.ocr.engine import (
 from pipeline.ocr.fallback import reread
 from pipeline.ocr.geometry import Geometry, apply_geometry, resize
 from pipeline.ocr.languages import guess_language, resolve
-from pipeline.ocr.merge import Tagged, best_of
+from pipeline.ocr.merge import Tagged
 from pipeline.ocr.prepare import Prepared, PrepareOptions, Step, low_fidelity, prepare
 from pipeline.ocr.raster import PageImage, open_image_page, render_pdf_page
 from pipeline.ocr.tesseract import Orientation, TesseractEngine
@@ -251,14 +251,7 @@ def read_page(
 
     if auto:
         guessed = guess_language(w.text for w in result.words)
-        t0 = time.perf_counter()
-        second_pass = _read(primary, prepared, guessed, optional=True) if guessed else None
-        if guessed and second_pass is not None and second_pass.words:
-            merged = best_of(result.words, second_pass.words)
-            changed = sum(a is not b for a, b in zip(merged, result.words, strict=True))
-            languages = f"eng|{guessed}"
-            result = replace(result, languages=languages, words=merged, seconds=result.seconds + second_pass.seconds)
-            steps.append(Step("language", True, time.perf_counter() - t0, f"{guessed}: {changed} words re-read"))
+        steps.append(Step("language", False, 0.0, f"page reads as {guessed or 'eng'}; read with eng data"))
 
     tagged = [Tagged(w, result.label) for w in result.words]
     labels = [result.label]
