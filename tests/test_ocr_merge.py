@@ -1,4 +1,4 @@
-"""Merging the fallback engine's words, two-pass language merging, and the language guess."""
+"""Merging the fallback engine's words, splitting a box read as several words, and the language guess."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.ocr.engine import OcrWord
+from pipeline.ocr.engine import OcrWord, split_words
 from pipeline.ocr.languages import guess_language, resolve
 from pipeline.ocr.merge import Tagged, merge
-from pipeline.ocr.rapidocr import _split
 
 
 def word(text: str, x0: float, conf: float, top: float = 100, width: float = 60) -> OcrWord:
@@ -73,7 +72,7 @@ def test_line_split_into_words_in_order_and_inside_the_line(
     pieces: list[str], x0: float, width: float
 ) -> None:
     text = " ".join(pieces)
-    words = _split(text, x0, x0 + width)
+    words = split_words(text, x0, x0 + width)
     assert [w[0] for w in words] == pieces
     assert all(x0 - 1e-6 <= a <= b <= x0 + width + 1e-6 for _, a, b in words)
     assert all(words[i][2] <= words[i + 1][1] + 1e-6 for i in range(len(words) - 1))

@@ -22,11 +22,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 
-from pipeline.ocr.engine import GreyImage, LineReader, OcrWord
+from pipeline.ocr.engine import GreyImage, LineReader, OcrWord, split_words
 from pipeline.ocr.geometry import grey
 from pipeline.ocr.merge import Tagged
 
@@ -107,18 +107,11 @@ def crop_word(image: GreyImage, word: OcrWord) -> GreyImage:
 
 
 def _pieces(text: str, word: OcrWord, conf: float) -> list[OcrWord]:
-    """A reading with spaces as separate words, each placed in proportion to its characters."""
-    parts = text.split()
-    if len(parts) <= 1:
-        return [OcrWord(text.strip(), word.x0, word.top, word.x1, word.bottom, conf, word.line)]
-    per_char = (word.x1 - word.x0) / max(1, len(text))
-    out, cursor = [], 0
-    for part in parts:
-        start = text.index(part, cursor)
-        cursor = start + len(part)
-        x0, x1 = word.x0 + start * per_char, word.x0 + cursor * per_char
-        out.append(OcrWord(part, x0, word.top, x1, word.bottom, conf, word.line))
-    return out
+    """A reading with spaces as separate words in the word's box, each placed in proportion to its characters."""
+    return [
+        OcrWord(part, x0, word.top, x1, word.bottom, conf, word.line)
+        for part, x0, x1 in split_words(text.strip(), word.x0, word.x1)
+    ]
 
 
 def crossread(
@@ -156,7 +149,7 @@ def crossread(
         text, conf = second[index]
         if verdict == "same":
             counts["confirmed"] += 1
-            out.append(Tagged(_with(word, 1.0 - (1.0 - word.conf) * (1.0 - conf)), both))
+            out.append(Tagged(replace(word, conf=1.0 - (1.0 - word.conf) * (1.0 - conf)), both))
             continue
         vote = normal(votes[index][0]) if index in votes else None
         if vote == normal(text) or (vote != normal(word.text) and conf > word.conf):
@@ -166,7 +159,7 @@ def crossread(
         else:
             counts["doubted"] += 1
             sure = TWO_OF_THREE_CONF if vote == normal(word.text) else DOUBT_CONF
-            out.append(Tagged(_with(word, min(word.conf, sure)), item.engine))
+            out.append(Tagged(replace(word, conf=min(word.conf, sure)), item.engine))
     stats = CrossStats(len(chosen), counts["confirmed"], counts["corrected"], counts["doubted"], len(votes))
     log.debug("cross-read: %s", stats.detail)
     return out, stats
@@ -180,6 +173,3 @@ def _verdict(first: str, text: str, conf: float) -> str:
         return "no verdict"
     return "same" if mine == theirs else "differ"
 
-
-def _with(word: OcrWord, conf: float) -> OcrWord:
-    return OcrWord(word.text, word.x0, word.top, word.x1, word.bottom, conf, word.line)

@@ -77,6 +77,20 @@ def mean_conf(words: tuple[OcrWord, ...] | list[OcrWord]) -> float | None:
     return sum(w.conf * len(w.text) for w in words) / total
 
 
+def split_words(text: str, x0: float, x1: float) -> list[tuple[str, float, float]]:
+    """Split a box read as several words into (word, x0, x1), placing each in proportion to its characters."""
+    pieces = text.split()
+    if len(pieces) <= 1:
+        return [(text, x0, x1)] if text else []
+    per_char = (x1 - x0) / max(1, len(text))
+    out: list[tuple[str, float, float]] = []
+    cursor = 0
+    for piece in pieces:
+        start = text.index(piece, cursor)
+        cursor = start + len(piece)
+        out.append((piece, x0 + start * per_char, x0 + cursor * per_char))
+    return out
+
 class OcrEngine(Protocol):
     """What labreport needs from an OCR engine."""
 

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from pipeline.errors import MissingDependencyError
-from pipeline.ocr.engine import GreyImage, OcrFailedError, OcrResult, OcrWord
+from pipeline.ocr.engine import GreyImage, OcrFailedError, OcrResult, OcrWord, split_words
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class RapidOcrEngine:
                 x0, top, x1, bottom = (v / factor for v in _box(points))
                 # the multilingual model reads some hyphens between numbers as a middle dot
                 clean = _DOT_DASH.sub("-", str(text).strip())
-                for piece, left, right in _split(clean, x0, x1):
+                for piece, left, right in split_words(clean, x0, x1):
                     words.append(
                         OcrWord(
                             piece,
@@ -182,17 +182,3 @@ def _tighten(image: GreyImage, box: tuple[float, float, float, float]) -> tuple[
         return box
     return float(x0 + cols[0]), float(top + rows[0]), float(x0 + cols[-1] + 1), float(top + rows[-1] + 1)
 
-
-def _split(text: str, x0: float, x1: float) -> list[tuple[str, float, float]]:
-    """Split a multi-word box into words, placing each in proportion to its characters."""
-    pieces = text.split()
-    if len(pieces) <= 1:
-        return [(text, x0, x1)] if text else []
-    per_char = (x1 - x0) / max(1, len(text))
-    out: list[tuple[str, float, float]] = []
-    cursor = 0
-    for piece in pieces:
-        start = text.index(piece, cursor)
-        cursor = start + len(piece)
-        out.append((piece, x0 + start * per_char, x0 + cursor * per_char))
-    return out
