@@ -13,14 +13,16 @@ score       generates the scanned sets (fixtures/scans.py) into a temporary fold
 speed       on N pages of the 'must' set rendered at 300 dpi to PNG: seconds per page of bare
             `tesseract page.png stdout --psm 6 tsv` (OMP_THREAD_LIMIT=1), of the pipeline's OCR stage as in
             bench/ocr_bench.py (eng, no fallback), of the OCR stage with default settings without and with
-            cross-reading (crossread.py), and of the whole process_file; the ratios to bare Tesseract and
-            what cross-reading costs. Each page goes through all of them in turn, so load drift is shared.
+            cross-reading (crossread.py), and of the whole process_file with default settings and with
+            Tesseract alone (--ocr-fallback none); the ratios to bare Tesseract and what cross-reading
+            costs. Each page goes through all of them in turn, so load drift is shared.
 throughput  pages/min of process_file over the 'must' set with 1 and 2 worker processes (and the 2-worker
             results compared with the 1-worker ones), and of bare Tesseract with 1 and 2 at a time.
 real        the two real sample images in /work/shared/real-samples through process_file, scored by its
             score.py (read in place; nothing is copied into the repository).
 Figures go to stdout; nothing is written outside the temporary folder (or --keep DIR, which also keeps
-the extracted documents in DIR/extracted/).
+the extracted documents in DIR/extracted/). Settings come from the environment as everywhere
+(LABREPORT_OCR_FALLBACK=none scores Tesseract alone).
 """
 
 from __future__ import annotations
@@ -246,6 +248,11 @@ def _whole(path: str) -> int:
     return len(process_file(Path(path), Settings(workers=1)).results)
 
 
+def _whole_plain(path: str) -> int:
+    """process_file with Tesseract alone: no second engine, numbers checked against their glyphs only."""
+    return len(process_file(Path(path), Settings(ocr_fallback="none", workers=1)).results)
+
+
 def bench_speed(paths: list[Path]) -> None:
     """Each page through bare Tesseract and every pipeline variant in turn (interleaved, so that a change
     in the machine's load during the run weighs on all of them alike)."""
@@ -256,6 +263,7 @@ def bench_speed(paths: list[Path]) -> None:
         "OCR stage, default settings, no cross-reading": _ocr_no_crossread,
         "OCR stage, default settings": _ocr_default,
         "process_file, default settings": _whole,
+        "process_file, --ocr-fallback none": _whole_plain,
     }
     bare: list[float] = []
     rows: dict[str, list[float]] = {label: [] for label in variants}

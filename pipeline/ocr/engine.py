@@ -91,6 +91,7 @@ def split_words(text: str, x0: float, x1: float) -> list[tuple[str, float, float
         out.append((piece, x0 + start * per_char, x0 + cursor * per_char))
     return out
 
+
 class OcrEngine(Protocol):
     """What labreport needs from an OCR engine."""
 

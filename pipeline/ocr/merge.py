@@ -80,4 +80,3 @@ def merge(
         if not any(_overlap(item.word, kept.word) >= 0.3 for kept in out):
             out.append(item)
     return out
-

@@ -35,6 +35,8 @@ from pipeline.ocr.engine import (
 )
 from pipeline.ocr.fallback import reread
 from pipeline.ocr.geometry import Geometry, apply_geometry, resize
+from pipeline.ocr.glyphs import LABEL as GLYPH_LABEL
+from pipeline.ocr.glyphs import review
 from pipeline.ocr.languages import guess_language, resolve
 from pipeline.ocr.merge import Tagged
 from pipeline.ocr.prepare import Prepared, PrepareOptions, Step, low_fidelity, prepare
@@ -267,6 +269,12 @@ def read_page(
         steps.append(Step("crossread", cross.checked > 0, time.perf_counter() - t0, cross.detail))
         if cross.confirmed + cross.corrected and reader.label not in labels:
             labels.append(reader.label)
+    else:
+        t0 = time.perf_counter()
+        tagged, checked = review(prepared.plain, tagged, result.label)
+        steps.append(Step("glyphs", checked.restored > 0, time.perf_counter() - t0, checked.detail))
+        if checked.restored:
+            labels.append(GLYPH_LABEL)
     poor = low_fidelity(image.image, prepared.text_height)
     if poor is not None:
         tagged = [_capped(t, LOW_FIDELITY_CONF) for t in tagged]

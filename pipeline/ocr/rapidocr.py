@@ -146,7 +146,6 @@ class RapidOcrEngine:
             seconds=time.perf_counter() - started,
         )
 
-
     @property
     def label(self) -> str:
         return f"{self.name} {self.version}"
@@ -181,4 +180,3 @@ def _tighten(image: GreyImage, box: tuple[float, float, float, float]) -> tuple[
     if rows.size == 0 or cols.size == 0:
         return box
     return float(x0 + cols[0]), float(top + rows[0]), float(x0 + cols[-1] + 1), float(top + rows[-1] + 1)
-

@@ -214,9 +214,7 @@ class TesseractEngine:
             index = next((i for i, (a, b) in enumerate(spans) if a <= middle < b), None)
             if index is not None:
                 found[index].append(word)
-        return [
-            (" ".join(w.text for w in words), min((w.conf for w in words), default=0.0)) for words in found
-        ]
+        return [(" ".join(w.text for w in words), min((w.conf for w in words), default=0.0)) for words in found]
 
     def orientation(self, image: GreyImage) -> Orientation | None:
         """Orientation of the text on `image` by Tesseract OSD; None when there is too little text."""
