@@ -101,3 +101,10 @@ def test_a_slip_that_cannot_be_mended_is_doubted_not_changed() -> None:
     assert (out[0].word.text, out[0].word.conf) == ("134", SLIP_CONF)
     assert (done.restored, done.doubted) == (0, 1)
     assert not slip("88", None) and not slip("<5", glyphs(image, word))
+
+
+def test_a_mark_put_back_follows_the_pages_decimal_comma() -> None:
+    image, word = rendered("4.1")
+    others = [Tagged(OcrWord(text, 0, 0, 1, 1, 0.99), "other 1.0") for text in ("12,5", "3,7", "0,86")]
+    out, done = review(image, [Tagged(reading(word, "41"), TESS), *others], TESS)
+    assert (out[0].word.text, done.restored) == ("4,1", 1)

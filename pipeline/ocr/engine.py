@@ -92,6 +92,14 @@ def split_words(text: str, x0: float, x1: float) -> list[tuple[str, float, float
     return out
 
 
+def word_box(image: GreyImage, word: OcrWord) -> GreyImage:
+    """The pixels of the word's box on `image`, with a 2-px margin (clipped to the image)."""
+    height, width = image.shape
+    top, bottom = max(0, int(word.top) - 2), min(height, int(word.bottom) + 3)
+    left, right = max(0, int(word.x0) - 2), min(width, int(word.x1) + 3)
+    return image[top:bottom, left:right]
+
+
 class OcrEngine(Protocol):
     """What labreport needs from an OCR engine."""
 

@@ -18,7 +18,9 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from pipeline.ocr.engine import GreyImage, OcrWord
+from parsers.types import NumberStyle
+from parsers.values import detect_number_style
+from pipeline.ocr.engine import GreyImage, OcrWord, word_box
 from pipeline.ocr.merge import Tagged
 
 PLAIN_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
@@ -58,10 +60,7 @@ class Glyphs:
 
 def glyphs(image: GreyImage, word: OcrWord) -> Glyphs | None:
     """The marks inside the word's box (2 px margin) on `image`; None when the box holds no legible ink."""
-    height, width = image.shape
-    top, bottom = max(0, int(word.top) - 2), min(height, int(word.bottom) + 3)
-    left, right = max(0, int(word.x0) - 2), min(width, int(word.x1) + 3)
-    crop = image[top:bottom, left:right]
+    crop = word_box(image, word)
     if crop.size == 0 or int(crop.max()) - int(crop.min()) < MIN_CONTRAST:
         return None
     _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
@@ -162,8 +161,8 @@ def review(image: GreyImage, tagged: list[Tagged], primary: str) -> tuple[list[T
     """Check the plain numbers `primary` read against their glyphs on `image`, for pages no second reader
     checks: a decimal mark that is all a reading lacks is put back, other slips cap the word at SLIP_CONF;
     either way the result goes to review. Returns the words and what was done."""
-    texts = " ".join(t.word.text for t in tagged)
-    separator = "," if len(re.findall(r"\d,\d", texts)) > len(re.findall(r"\d\.\d", texts)) else "."
+    style = detect_number_style(t.word.text for t in tagged)
+    separator = NumberStyle.COMMA.value if style is NumberStyle.COMMA else NumberStyle.DOT.value
     out: list[Tagged] = []
     fixed = doubted = 0
     for item in tagged:
