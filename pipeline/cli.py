@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from pipeline.api import exit_code, failure_message, process_file
 from pipeline.errors import ExitCode, LabreportError
 from pipeline.models import Document
-from pipeline.runner_cli import add_batch_parser, add_watch_parser
+from pipeline.runner_cli import add_batch_parser, add_ocr_options, add_watch_parser
 from pipeline.settings import Settings
 
 log = logging.getLogger("labreport")
@@ -91,16 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     extract = commands.add_parser("extract", help="extract results from lab report files")
     extract.add_argument("files", nargs="+", metavar="FILE")
     extract.add_argument("--json", action="store_true", help="print one JSON document per input to stdout")
-    extract.add_argument(
-        "-o", "--output", type=Path, metavar="DIR", help="write DIR/<file name>.json per input"
-    )
-    extract.add_argument(
-        "--indent", type=int, default=None, help="indent the JSON (default: one line per file)"
-    )
-    extract.add_argument(
-        "--ocr", choices=["auto", "always", "never"], help="when to OCR pages (default auto)"
-    )
-    extract.add_argument("--ocr-languages", help="Tesseract languages such as eng+spa (default auto)")
+    extract.add_argument("-o", "--output", type=Path, metavar="DIR", help="write DIR/<file name>.json per input")
+    extract.add_argument("--indent", type=int, default=None, help="indent the JSON (default: one line per file)")
+    add_ocr_options(extract)
     extract.set_defaults(run=_extract)
 
     report = commands.add_parser("report", help="interpret one patient's results over time; write the report")
@@ -126,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 _SETTING_OPTIONS = {
     "ocr": "ocr",
     "ocr_languages": "ocr_languages",
+    "ocr_fallback": "ocr_fallback",
     "db": "database_url",
     "workers": "workers",
     "executor": "executor",
@@ -147,9 +141,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         settings = settings_from(args)
     except ValidationError as exc:

@@ -2,7 +2,7 @@
 
 ``add_batch_parser(commands)`` and ``add_watch_parser(commands)`` add the subcommands; each sets
 ``run(args, settings) -> exit code`` like the other subcommands; the options that are settings (--workers,
---executor, --scheduler, --db, --ocr, --ocr-languages) reach it through cli.settings_from. Messages and
+--executor, --scheduler, --db and the OCR options) reach it through cli.settings_from. Messages and
 progress go to stderr; stdout gets only the summary CSV path (batch).
 """
 
@@ -42,8 +42,19 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--executor", choices=["process", "dask"], help="local process pool (default) or Dask")
     parser.add_argument("--scheduler", metavar="URL", help="Dask scheduler, e.g. tcp://HOST:8786 (implies dask)")
     parser.add_argument("--db", help="database URL (default sqlite:///labreport.sqlite)")
+    add_ocr_options(parser)
+
+
+def add_ocr_options(parser: argparse.ArgumentParser) -> None:
+    """The OCR settings as options (extract, batch and watch share them)."""
     parser.add_argument("--ocr", choices=["auto", "always", "never"], help="when to OCR pages (default auto)")
     parser.add_argument("--ocr-languages", help="Tesseract languages such as eng+spa (default auto)")
+    parser.add_argument(
+        "--ocr-fallback",
+        choices=["rapidocr", "none"],
+        help="second engine for poor pages and for reading numbers twice (default rapidocr); none: Tesseract alone, "
+        "about twice as fast, more results to review",
+    )
 
 
 def _counts(outcomes: Sequence[FileOutcome]) -> str:

@@ -41,3 +41,16 @@ def test_options_that_are_settings_override_the_environment(monkeypatch: pytest.
     args = cli.build_parser().parse_args(["batch", "in", "--out", "out", "--workers", "1", "--db", "sqlite:///x.db"])
     settings = cli.settings_from(args)
     assert (settings.workers, settings.database_url, settings.executor) == (1, "sqlite:///x.db", "process")
+
+
+COMMANDS = [["extract", "a.pdf"], ["batch", "in", "--out", "out"], ["watch", "in", "--out", "out"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_the_ocr_options_reach_the_settings(command: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABREPORT_OCR_FALLBACK", "none")
+    settings = cli.settings_from(cli.build_parser().parse_args(command))
+    assert (settings.ocr_fallback, settings.ocr_languages) == ("none", "auto")
+    options = ["--ocr-fallback", "rapidocr", "--ocr-languages", "deu", "--ocr", "always"]
+    settings = cli.settings_from(cli.build_parser().parse_args([*command, *options]))
+    assert (settings.ocr_fallback, settings.ocr_languages, settings.ocr) == ("rapidocr", "deu", "always")

@@ -80,24 +80,31 @@ def test_a_dropped_decimal_mark_is_put_back_where_the_pixels_show_it() -> None:
     assert restored("375", glyphs(plain, other), ".") is None
 
 
-def test_without_a_second_reader_slips_go_to_review() -> None:
+def test_slips_of_numbers_read_once_go_to_review_whichever_engine_read_them() -> None:
     image, word = rendered("4.1")
     page = np.full((image.shape[0], image.shape[1] * 3), 255, np.uint8)
     page[:, : image.shape[1]] = image
     page[:, 2 * image.shape[1] :] = image  # the same '4.1' again, further right
     shift = 2.0 * image.shape[1]
     right = OcrWord("4.1", word.x0 + shift, word.top, word.x1 + shift, word.bottom, 0.96)
-    tagged = [Tagged(reading(word, "41"), TESS), Tagged(right, TESS), Tagged(reading(right, "4.1"), "other 1.0")]
-    out, done = review(page, tagged, TESS)
+    both = f"{TESS} + other 1.0"
+    tagged = [
+        Tagged(reading(word, "41"), TESS),
+        Tagged(right, TESS),
+        Tagged(reading(right, "41"), "other 1.0"),
+        Tagged(reading(right, "41"), both),
+    ]
+    out, done = review(page, tagged, alone=True)
     assert (out[0].word.text, out[0].word.conf, out[0].engine) == ("4.1", SLIP_CONF, f"{TESS} + {LABEL}")
     assert out[1] == tagged[1]  # confirmed by its glyphs: untouched
-    assert out[2] == tagged[2]  # another engine's word is not this check's business
-    assert (done.restored, done.doubted) == (1, 0)
+    assert (out[2].word.text, out[2].engine) == ("4.1", f"other 1.0 + {LABEL}")  # the fallback's slip too
+    assert out[3] == tagged[3]  # two engines read it alike: not this check's business
+    assert (done.restored, done.doubted) == (2, 0)
 
 
 def test_a_slip_that_cannot_be_mended_is_doubted_not_changed() -> None:
     image, word = rendered("131")
-    out, done = review(image, [Tagged(reading(word, "134"), TESS)], TESS)
+    out, done = review(image, [Tagged(reading(word, "134"), TESS)], alone=True)
     assert (out[0].word.text, out[0].word.conf) == ("134", SLIP_CONF)
     assert (done.restored, done.doubted) == (0, 1)
     assert not slip("88", None) and not slip("<5", glyphs(image, word))
@@ -106,5 +113,5 @@ def test_a_slip_that_cannot_be_mended_is_doubted_not_changed() -> None:
 def test_a_mark_put_back_follows_the_pages_decimal_comma() -> None:
     image, word = rendered("4.1")
     others = [Tagged(OcrWord(text, 0, 0, 1, 1, 0.99), "other 1.0") for text in ("12,5", "3,7", "0,86")]
-    out, done = review(image, [Tagged(reading(word, "41"), TESS), *others], TESS)
+    out, done = review(image, [Tagged(reading(word, "41"), TESS), *others], alone=True)
     assert (out[0].word.text, done.restored) == ("4,1", 1)

@@ -39,6 +39,11 @@ LABEL = "glyph check"
 SLIP_CONF = 0.5
 """Without a second reader, a number whose glyphs show a slip is never surer than this: its result goes to
 review (bench/scan_bench.py with --ocr-fallback none: 11 of 13 wrong values were dropped decimal marks)."""
+UNVERIFIED_CONF, SURE_CONF = 0.7, 0.9
+"""Without a second reader, a word with digits that was read below SURE_CONF and that its glyphs cannot confirm
+(a range, a number with a bracket or sign, touching digits) is never surer than UNVERIFIED_CONF, so its result
+goes to review (bench/scan_bench.py, degraded sets: ranges read '4.0-56' and '(> 4.0)' at 0.87-0.89 were
+claimed without it)."""
 _SEPARATOR = re.compile(r"(?<=\d)[.,](?=\d)")
 
 
@@ -151,35 +156,44 @@ class Review:
 
     restored: int = 0
     doubted: int = 0
+    unverified: int = 0
 
     @property
     def detail(self) -> str:
-        return f"{self.restored} decimal marks put back, {self.doubted} numbers doubted"
+        return (
+            f"{self.restored} decimal marks put back, {self.doubted} numbers doubted, "
+            f"{self.unverified} unsure words with digits left unconfirmed"
+        )
 
 
-def review(image: GreyImage, tagged: list[Tagged], primary: str) -> tuple[list[Tagged], Review]:
-    """Check the plain numbers `primary` read against their glyphs on `image`, for pages no second reader
-    checks: a decimal mark that is all a reading lacks is put back, other slips cap the word at SLIP_CONF;
-    either way the result goes to review. Returns the words and what was done."""
+def review(image: GreyImage, tagged: list[Tagged], *, alone: bool) -> tuple[list[Tagged], Review]:
+    """Check the plain numbers that only one engine read (whichever: a cross-read word is named after both)
+    against their glyphs on `image`: a decimal mark that is all a reading lacks is put back, other slips cap
+    the word at SLIP_CONF; either way the result goes to review. When no second reader has read any word of
+    the page (`alone`), unsure words with digits that the glyphs do not confirm are capped at UNVERIFIED_CONF.
+    Returns the words and what was done."""
     style = detect_number_style(t.word.text for t in tagged)
     separator = NumberStyle.COMMA.value if style is NumberStyle.COMMA else NumberStyle.DOT.value
     out: list[Tagged] = []
-    fixed = doubted = 0
+    fixed = doubted = unsure = 0
     for item in tagged:
         word = item.word
-        if item.engine != primary or not PLAIN_NUMBER.match(word.text):
+        if " + " in item.engine or not any(c.isdigit() for c in word.text):
             out.append(item)
             continue
-        seen = glyphs(image, word)
+        seen = glyphs(image, word) if PLAIN_NUMBER.match(word.text) else None
         if not slip(word.text, seen):
+            if alone and UNVERIFIED_CONF < word.conf < SURE_CONF and disagreement(word.text, seen) is not None:
+                unsure += 1
+                item = Tagged(replace(word, conf=UNVERIFIED_CONF), item.engine)
             out.append(item)
             continue
         mended = restored(word.text, seen, separator)
         conf = min(word.conf, SLIP_CONF)
         if mended is not None:
             fixed += 1
-            out.append(Tagged(replace(word, text=mended, conf=conf), f"{primary} + {LABEL}"))
+            out.append(Tagged(replace(word, text=mended, conf=conf), f"{item.engine} + {LABEL}"))
         else:
             doubted += 1
             out.append(Tagged(replace(word, conf=conf), item.engine))
-    return out, Review(fixed, doubted)
+    return out, Review(fixed, doubted, unsure)
