@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,17 @@ import reportlab
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.ocr.engine import GreyImage, OcrWord
-from pipeline.ocr.glyphs import LABEL, SLIP_CONF, confirmed, disagreement, glyphs, restored, review, slip
+from pipeline.ocr.glyphs import (
+    LABEL,
+    SLIP_CONF,
+    UNVERIFIED_CONF,
+    confirmed,
+    disagreement,
+    glyphs,
+    restored,
+    review,
+    slip,
+)
 from pipeline.ocr.merge import Tagged
 
 TESS = "tesseract 5.3.0"
@@ -80,31 +91,24 @@ def test_a_dropped_decimal_mark_is_put_back_where_the_pixels_show_it() -> None:
     assert restored("375", glyphs(plain, other), ".") is None
 
 
-def test_slips_of_numbers_read_once_go_to_review_whichever_engine_read_them() -> None:
+def test_without_a_second_reader_slips_go_to_review() -> None:
     image, word = rendered("4.1")
     page = np.full((image.shape[0], image.shape[1] * 3), 255, np.uint8)
     page[:, : image.shape[1]] = image
     page[:, 2 * image.shape[1] :] = image  # the same '4.1' again, further right
     shift = 2.0 * image.shape[1]
     right = OcrWord("4.1", word.x0 + shift, word.top, word.x1 + shift, word.bottom, 0.96)
-    both = f"{TESS} + other 1.0"
-    tagged = [
-        Tagged(reading(word, "41"), TESS),
-        Tagged(right, TESS),
-        Tagged(reading(right, "41"), "other 1.0"),
-        Tagged(reading(right, "41"), both),
-    ]
-    out, done = review(page, tagged, alone=True)
+    tagged = [Tagged(reading(word, "41"), TESS), Tagged(right, TESS), Tagged(reading(right, "4.1"), "other 1.0")]
+    out, done = review(page, tagged, TESS)
     assert (out[0].word.text, out[0].word.conf, out[0].engine) == ("4.1", SLIP_CONF, f"{TESS} + {LABEL}")
     assert out[1] == tagged[1]  # confirmed by its glyphs: untouched
-    assert (out[2].word.text, out[2].engine) == ("4.1", f"other 1.0 + {LABEL}")  # the fallback's slip too
-    assert out[3] == tagged[3]  # two engines read it alike: not this check's business
-    assert (done.restored, done.doubted) == (2, 0)
+    assert out[2] == tagged[2]  # another engine's word is not this check's business
+    assert (done.restored, done.doubted) == (1, 0)
 
 
 def test_a_slip_that_cannot_be_mended_is_doubted_not_changed() -> None:
     image, word = rendered("131")
-    out, done = review(image, [Tagged(reading(word, "134"), TESS)], alone=True)
+    out, done = review(image, [Tagged(reading(word, "134"), TESS)], TESS)
     assert (out[0].word.text, out[0].word.conf) == ("134", SLIP_CONF)
     assert (done.restored, done.doubted) == (0, 1)
     assert not slip("88", None) and not slip("<5", glyphs(image, word))
@@ -113,5 +117,26 @@ def test_a_slip_that_cannot_be_mended_is_doubted_not_changed() -> None:
 def test_a_mark_put_back_follows_the_pages_decimal_comma() -> None:
     image, word = rendered("4.1")
     others = [Tagged(OcrWord(text, 0, 0, 1, 1, 0.99), "other 1.0") for text in ("12,5", "3,7", "0,86")]
-    out, done = review(image, [Tagged(reading(word, "41"), TESS), *others], alone=True)
+    out, done = review(image, [Tagged(reading(word, "41"), TESS), *others], TESS)
     assert (out[0].word.text, done.restored) == ("4,1", 1)
+
+
+@pytest.mark.parametrize(
+    ("printed", "read", "conf", "kept"),
+    [
+        ("4.0-5.6", "4.0-56", 0.89, False),  # a range: its glyphs are not counted, and it was read unsurely
+        ("4.0-5.6", "4.0-56", 0.95, True),  # read surely: kept as read
+        ("(>1.0)", "(>4.0)", 0.87, False),
+        ("131", "131", 0.85, True),  # unsure, but its glyphs confirm it
+        ("6.4", "6.4", 0.60, True),  # already below the cap
+    ],
+)
+def test_unsure_words_with_digits_that_the_glyphs_cannot_confirm_go_to_review(
+    printed: str, read: str, conf: float, kept: bool
+) -> None:
+    image, word = rendered(printed)
+    item = Tagged(replace(reading(word, read), conf=conf), TESS)
+    out, done = review(image, [item], TESS)
+    assert out[0].word.text == read
+    assert out[0].word.conf == (conf if kept else UNVERIFIED_CONF)
+    assert done.unverified == (0 if kept else 1)

@@ -215,7 +215,7 @@ def read_page(
     turns the fallback off), orientation to Tesseract OSD. Numbers and units are cross-read by `checker`
     and disputes settled by `tiebreak` (see crossread.py); they default to the settings' fallback
     recogniser and to Tesseract when no engines are given (a caller that brings its own engines brings
-    its own readers). Numbers that only one engine read are then checked against their glyphs (glyphs.py).
+    its own readers); without a checker, Tesseract's numbers are checked against their glyphs (glyphs.py).
     `reason` (why the page is OCR'd) is kept."""
     started = time.perf_counter()
     primary = engine or default_engine(settings)
@@ -270,11 +270,12 @@ def read_page(
         steps.append(Step("crossread", cross.checked > 0, time.perf_counter() - t0, cross.detail))
         if cross.confirmed + cross.corrected and reader.label not in labels:
             labels.append(reader.label)
-    t0 = time.perf_counter()
-    tagged, checked = review(prepared.plain, tagged, alone=reader is None)
-    steps.append(Step("glyphs", checked.restored > 0, time.perf_counter() - t0, checked.detail))
-    if checked.restored:
-        labels.append(GLYPH_LABEL)
+    else:
+        t0 = time.perf_counter()
+        tagged, checked = review(prepared.plain, tagged, result.label)
+        steps.append(Step("glyphs", checked.restored > 0, time.perf_counter() - t0, checked.detail))
+        if checked.restored:
+            labels.append(GLYPH_LABEL)
     poor = low_fidelity(image.image, prepared.text_height)
     if poor is not None:
         tagged = [_capped(t, LOW_FIDELITY_CONF) for t in tagged]
