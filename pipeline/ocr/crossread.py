@@ -31,7 +31,7 @@ import cv2
 
 from pipeline.ocr.engine import GreyImage, LineReader, OcrWord, split_words, word_box
 from pipeline.ocr.geometry import grey
-from pipeline.ocr.glyphs import confirmed
+from pipeline.ocr.glyphs import SURE_CONF, confirmed
 from pipeline.ocr.merge import Tagged
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,6 @@ no other doubt then stays at or above 0.9. Measured on the scanned fixtures (ben
 results whose only doubt was such a word were right."""
 MIN_SECOND_CONF = 0.5
 """A second reading less sure than this is no evidence for or against the first."""
-SURE_CONF = 0.9
-"""A plain number read at least this surely and confirmed by its glyphs is not read a second time. Measured on
-the scanned fixtures (bench/scan_bench.py): the same results right and claimed as when every number is read
-twice."""
 MAX_CHARS = 24
 """Longer words are sentences run together or identifiers, not values or units."""
 MAX_SHORT, UNSURE_CONF, MAX_UNSURE = 14, 0.9, 8

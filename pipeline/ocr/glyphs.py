@@ -39,11 +39,15 @@ LABEL = "glyph check"
 SLIP_CONF = 0.5
 """Without a second reader, a number whose glyphs show a slip is never surer than this: its result goes to
 review (bench/scan_bench.py with --ocr-fallback none: 11 of 13 wrong values were dropped decimal marks)."""
-UNVERIFIED_CONF, SURE_CONF = 0.7, 0.9
+SURE_CONF = 0.9
+"""A reading at least this sure is one the glyph check may vouch for. With a second reader, a plain number read
+this surely and confirmed by its glyphs is not read a second time (crossread.py; measured on the scanned
+fixtures with bench/scan_bench.py: the same results right and claimed as when every number is read twice)."""
+UNVERIFIED_CONF = 0.7
 """Without a second reader, a word with digits that was read below SURE_CONF and that its glyphs cannot confirm
-(a range, a number with a bracket or sign, touching digits) is never surer than UNVERIFIED_CONF, so its result
-goes to review (bench/scan_bench.py, degraded sets: ranges read '4.0-56' and '(> 4.0)' at 0.87-0.89 were
-claimed without it)."""
+(a range, a number with a bracket or sign, touching digits) is never surer than this, so its result goes to
+review (bench/scan_bench.py, degraded sets: ranges read '4.0-56' and '(> 4.0)' at 0.87-0.89 were claimed
+without it)."""
 _SEPARATOR = re.compile(r"(?<=\d)[.,](?=\d)")
 
 
