@@ -10,19 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from parsers.knowledge import KnowledgeBase, load_knowledge
-from parsers.types import NumberStyle
-from pipeline.columns import TableHeader
-from pipeline.context import ReportContext, patient_of, resolve_dates
+from pipeline.context import patient_of, resolve_dates
 from pipeline.errors import LabreportError
-from pipeline.fields import FieldContext
-from pipeline.headers import read_header_fields
-from pipeline.hints import LabHint, load_hints, select_hint
 from pipeline.ingest import identify
-from pipeline.layout import group_lines
 from pipeline.models import (
     Document,
     DocumentMethod,
@@ -30,102 +22,15 @@ from pipeline.models import (
     Issue,
     Lab,
     LabResult,
-    Line,
     PageInfo,
-    PageWords,
     Source,
     Status,
 )
 from pipeline.pages import read_pages
-from pipeline.rows import RowContext, find_rows
+from pipeline.reading import start_reading
 from pipeline.settings import Settings
-from pipeline.validate import DocContext, build_result, dedupe, finalise_flags, is_bold
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class _Reading:
-    """What has been read so far. Rows are validated page by page so that memory holds results, not pages."""
-
-    kb: KnowledgeBase
-    hints: tuple[LabHint, ...] = ()
-    rows: RowContext | None = None
-    """Row-reading context fixed on the first page: the layout hint that applies, if any."""
-    report: ReportContext = field(default_factory=ReportContext)
-    table: TableHeader | None = None
-    built: list[tuple[LabResult, list[Issue]]] = field(default_factory=list)
-    bold: list[bool] = field(default_factory=list)
-    pages: list[PageInfo] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
-
-    def add(self, page: PageWords) -> None:
-        self.pages.append(
-            PageInfo(
-                page=page.page,
-                width=page.width,
-                height=page.height,
-                unit=page.unit,
-                method=page.method,
-                engine=page.engine,
-                reason=page.reason,
-                words=len(page.words),
-                rotation=page.rotation,
-                ocr_confidence=page.ocr_confidence,
-            )
-        )
-        if page.method == "none":
-            self.issues.append(
-                Issue(
-                    severity="warning",
-                    code="page_unread",
-                    page=page.page,
-                    message=f"page {page.page} could not be read: {page.reason}",
-                )
-            )
-            return
-        lines = group_lines(page)
-        if self.rows is None:
-            self.rows = self._first_page(lines)
-        self.report.add_page(lines, read_header_fields(lines))
-        fields = FieldContext(self.report.style, self.report.sex, self.report.age_years, page.method == "ocr")
-        context = replace(self.rows, fields=fields, date_order=self.report.order)
-        rows, self.table = find_rows(lines, self.table, context)
-        validation = DocContext(self.kb, fields, page.method, page.engine)
-        for row in rows:
-            self.built.append(build_result(row, validation))
-            self.bold.append(is_bold(row))
-        log.info("page %d: %d words, %d rows (%s)", page.page, len(page.words), len(rows), page.method)
-
-    def _first_page(self, lines: list[Line]) -> RowContext:
-        """Choose the lab's layout hint, if one matches the first page, for the whole report."""
-        hint = select_hint(self.hints, "\n".join(line.text for line in lines)) if self.hints else None
-        if hint is None:
-            return RowContext(self.kb, FieldContext(NumberStyle.UNKNOWN, None, None, False), None)
-        log.info("layout hint '%s' applies", hint.name)
-        self.report.follow(hint)
-        return RowContext(
-            self.kb,
-            FieldContext(NumberStyle.UNKNOWN, None, None, False),
-            None,
-            hint=hint,
-            hint_names=hint.names(self.kb),
-            hint_headers=hint.headers(),
-        )
-
-    def results(self) -> list[LabResult]:
-        """The document's results, duplicates resolved; issues point at their result's final position."""
-        finalise_flags([result for result, _ in self.built], self.bold, self.issues)
-        kept = dedupe([result for result, _ in self.built], self.issues)
-        position = {id(result): index for index, result in enumerate(kept)}
-        for issue in self.issues:
-            if issue.result is not None:
-                issue.result = position.get(id(self.built[issue.result][0]))
-        for result, issues in self.built:
-            for issue in issues:
-                issue.result = position.get(id(result))
-            self.issues.extend(issues)
-        return kept
 
 
 def _collection_date(results: list[LabResult], printed: str | None) -> str | None:
@@ -149,7 +54,7 @@ def extract(path: Path, settings: Settings) -> Document:
     source = Source(path=str(path), name=path.name)
     try:
         source = identify(path, settings)
-        reading = _Reading(kb=load_knowledge(), hints=load_hints(settings.hints_dir) if settings.hints_dir else ())
+        reading = start_reading(settings)
         for page in read_pages(path, source, settings):
             reading.add(page)
         results = reading.results()

@@ -8,6 +8,7 @@ flight keeps memory flat on long scanned documents. With one worker the jobs run
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -22,6 +23,7 @@ from pipeline.ingest import PDF
 from pipeline.models import PageWords, Source
 from pipeline.ocr.page import ocr_source_page
 from pipeline.ocr.raster import count_image_pages
+from pipeline.reading import unsure_rows
 from pipeline.settings import Settings
 from pipeline.textlayer import open_pdf
 from pipeline.textlayer import read_pages as read_text_pages
@@ -44,7 +46,8 @@ def run_job(job: OcrJob) -> PageWords:
     """OCR one page. A PDF page that cannot be rendered is reported on its own; an image that cannot be
     decoded fails the file (it is the whole input)."""
     try:
-        return ocr_source_page(job.path, job.index, job.kind, job.settings, reason=job.reason)
+        focus = functools.partial(unsure_rows, settings=job.settings)
+        return ocr_source_page(job.path, job.index, job.kind, job.settings, reason=job.reason, focus=focus)
     except LabreportError as exc:
         if job.kind == "image":
             raise

@@ -143,3 +143,13 @@ def test_a_third_reading_settles_a_dispute_two_to_one() -> None:
     assert [t.word.text for t in out] == ["4.1", "g/L", "07"]  # no majority for 97/07: the surer one
     assert [t.word.conf for t in out] == [TWO_OF_THREE_CONF, TWO_OF_THREE_CONF, DOUBT_CONF]
     assert (stats.corrected, stats.doubted, stats.voted) == (2, 1, 3)
+
+
+def test_with_rows_only_the_words_inside_them_are_read_again() -> None:
+    inside = OcrWord("41", 100, 100, 140, 130, 0.86, (1, 1, 1))
+    outside = OcrWord("97", 100, 200, 140, 230, 0.76, (1, 1, 2))
+    reader = FakeReader([("41", 0.99)])
+    out, stats = crossread(PAGE, [Tagged(inside, TESS), Tagged(outside, TESS)], TESS, reader, rows=[(0, 90, 800, 140)])
+    assert len(reader.crops) == 1 and stats.checked == 1
+    assert out[0].engine == f"{TESS} + fake 1.0" and out[0].word.conf > 0.99
+    assert out[1] == Tagged(outside, TESS)  # untouched: the glyph check is its check

@@ -33,13 +33,6 @@ def test_poor_words_nobody_else_saw_are_noise_and_missed_words_are_added() -> No
     assert [m.word.text for m in merged] == ["Urea", "5.1"]
 
 
-def test_merging_is_limited_to_the_reread_regions() -> None:
-    first = tag([word("x1", 0, 0.2, top=0), word("y1", 0, 0.2, top=500)], "t")
-    second = tag([word("A1", 0, 0.99, top=0), word("B1", 0, 0.99, top=500)], "r")
-    merged = merge(first, second, regions=[(0, 0, 100, 40)])
-    assert [m.word.text for m in merged] == ["A1", "y1"]
-
-
 @pytest.mark.parametrize(
     ("words", "expected"),
     [

@@ -7,6 +7,7 @@ e2e run the real Tesseract.
 from __future__ import annotations
 
 import pickle
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -15,8 +16,10 @@ import pytest
 
 from bench.synthetic import make_report_pdf
 from pipeline.errors import MissingDependencyError
+from pipeline.models import PageWords
 from pipeline.ocr.engine import GreyImage, OcrFailedError, OcrResult, OcrWord
 from pipeline.ocr.geometry import Geometry
+from pipeline.ocr.glyphs import UNVERIFIED_CONF
 from pipeline.ocr.page import ocr_page, ocr_source_page, read_page, recognise_region
 from pipeline.ocr.recorded import RecordedEngine, save_result
 from pipeline.ocr.tesseract import Orientation, TesseractEngine
@@ -133,14 +136,51 @@ def test_fallback_gives_each_word_of_a_poor_page_to_the_surer_engine(tmp_path: P
     ]
     # cycle: the poor page is read twice (grey and binarised) before the fallback is asked
     primary = RecordedEngine([hand_made(tmp_path, "t", primary_words, (0, 0))], version="5.3.0", cycle=True)
-    second = RecordedEngine(
-        [hand_made(tmp_path, "r", second_words, (0, 0))], name="rapidocr", version="3.10.0"
-    )
+    second = RecordedEngine([hand_made(tmp_path, "r", second_words, (0, 0))], name="rapidocr", version="3.10.0")
     result = read_page(page, settings=ENG_ONLY, engine=primary, fallback=second, orientation=lambda _: None)
     texts = [w.text for w in result.words.words]
     assert texts == ["Glucose", "104", "mg/dL"]
     assert result.word_engines == ("tesseract 5.3.0", "rapidocr 3.10.0", "rapidocr 3.10.0")
     assert result.words.engine == "tesseract 5.3.0 + rapidocr 3.10.0"
+
+
+class OneReading:
+    """A line reader that reads every crop as `text` and counts the crops."""
+
+    label = "fake 1.0"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.crops = 0
+
+    def read_lines(self, images: Sequence[GreyImage]) -> list[tuple[str, float]]:
+        self.crops += len(images)
+        return [(self.text, 0.99)] * len(images)
+
+
+def test_with_focus_only_unsure_rows_are_cross_read_and_the_rest_glyph_checked(tmp_path: Path) -> None:
+    page, _ = synthetic_page(dpi=100, rows=6)
+    words = [
+        OcrWord("Sodium", 100, 20, 260, 50, 0.99, (1, 1, 1)),
+        OcrWord("97", 500, 20, 540, 50, 0.85, (1, 1, 1)),  # blank paper under it: its glyphs cannot confirm it
+        OcrWord("Potassium", 100, 60, 260, 90, 0.99, (1, 1, 2)),
+        OcrWord("4.1", 500, 60, 540, 90, 0.85, (1, 1, 2)),
+    ]
+    engine = RecordedEngine([hand_made(tmp_path, "t", words, (0, 0))], version="5.3.0")
+    drafts: list[PageWords] = []
+
+    def focus(draft: PageWords) -> list[tuple[float, float, float, float]]:
+        drafts.append(draft)
+        unsure = next(w for w in draft.words if w.text == "4.1")
+        return [(0.0, unsure.top - 1, draft.width, unsure.bottom + 1)]
+
+    reader = OneReading("4.1")
+    result = read_page(page, settings=ENG_ONLY, engine=engine, checker=reader, orientation=no_osd, focus=focus)
+    assert reader.crops == 1  # '4.1' alone: '97' is outside the unsure rows and the names are not numbers
+    assert [w.conf for w in drafts[0].words if w.text == "97"] == [UNVERIFIED_CONF]
+    final = {w.text: w for w in result.words.words}
+    assert final["4.1"].conf > 0.99 and final["4.1"].engine == "tesseract 5.3.0 + fake 1.0"
+    assert final["97"].conf == UNVERIFIED_CONF and final["97"].engine == "tesseract 5.3.0"
 
 
 class FailsAfterFirstRead(RecordedEngine):

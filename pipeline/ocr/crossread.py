@@ -1,8 +1,9 @@
-"""Cross-reading: every word that carries a number or a unit is read a second time, on its own, by a second
-engine's line recogniser, and the two readings are compared (so are short words read unsurely). A plain
-number that Tesseract read surely (SURE_CONF) and whose glyphs confirm the reading (glyphs.py: as many digits,
-the decimal mark where it was read, the closed loops each digit has) is not read again: those checks catch
-the slips below, and skipping these words took cross-reading from 0.40 to 0.18-0.23 s a page.
+"""Cross-reading: words that carry a number or a unit are read a second time, on their own, by a second engine's
+line recogniser, and the two readings are compared (so are short words read unsurely). In the pipeline only
+the words in rows that the parse finds unsure are read again (pipeline.reading.unsure_rows); everywhere
+else the glyph check (glyphs.py) is the check. A plain number that Tesseract read surely (SURE_CONF) and
+whose glyphs confirm the reading (as many digits, the decimal mark where it was read, the closed loops each
+digit has) is not read again: those checks catch the slips below.
 
 Why: on mild office scans Tesseract misreads a few printed numbers with confidences that do not warn (a
 decimal point dropped, '4.1' read '41' at 0.86; a 1 read as a 4 at 0.90), and a confidence cannot promise
@@ -29,7 +30,7 @@ from dataclasses import dataclass, replace
 
 import cv2
 
-from pipeline.ocr.engine import GreyImage, LineReader, OcrWord, split_words, word_box
+from pipeline.ocr.engine import Box, GreyImage, LineReader, OcrWord, split_words, word_box
 from pipeline.ocr.geometry import grey
 from pipeline.ocr.glyphs import SURE_CONF, confirmed
 from pipeline.ocr.merge import Tagged
@@ -91,6 +92,12 @@ def wanted(word: OcrWord, *, numbered: bool = True) -> bool:
     return numbered and len(text) <= MAX_UNSURE and word.conf < UNSURE_CONF and any(c.isalpha() for c in text)
 
 
+def inside(word: OcrWord, boxes: Sequence[Box]) -> bool:
+    """Whether the centre of the word's box lies in one of `boxes`."""
+    x, y = (word.x0 + word.x1) / 2, (word.top + word.bottom) / 2
+    return any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
+
+
 def normal(text: str) -> str:
     """The reading as compared: without spaces, one kind of dash and one micro sign."""
     return "".join(text.split()).translate(_DASHES)
@@ -123,13 +130,20 @@ def crossread(
     primary: str,
     reader: LineReader,
     third: LineReader | None = None,
+    *,
+    rows: Sequence[Box] | None = None,
 ) -> tuple[list[Tagged], CrossStats]:
     """Read the `primary` engine's number and unit words of a page again with `reader` on `image` (the
     prepared grey page their boxes are in) and settle each word as the module docstring says; where the
-    two disagree, `third` (if any) reads those words once more and two readings out of three decide."""
+    two disagree, `third` (if any) reads those words once more and two readings out of three decide.
+    With `rows` (boxes on `image`), only the words inside one of them are read again."""
     numbered = {t.word.line for t in tagged if any(c.isdigit() for c in t.word.text)}
     candidates = [
-        i for i, t in enumerate(tagged) if t.engine == primary and wanted(t.word, numbered=t.word.line in numbered)
+        i
+        for i, t in enumerate(tagged)
+        if t.engine == primary
+        and wanted(t.word, numbered=t.word.line in numbered)
+        and (rows is None or inside(t.word, rows))
     ]
     chosen = [i for i in candidates if not _sure(image, tagged[i].word)]
     trusted = len(candidates) - len(chosen)

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 GreyImage = npt.NDArray[np.uint8]
 """A 2-D uint8 image, 0 = black ink, 255 = white paper."""
+Box = tuple[float, float, float, float]
+"""x0, top, x1, bottom."""
 
 
 class OcrFailedError(LabreportError):

@@ -1,9 +1,9 @@
 """Merging a second engine's words into the first engine's, word by word, keeping each word's engine.
 
-Both word lists are in the same pixel frame. Within the regions the second engine read: a confident
-primary word stays; a poor one is replaced by the second engine's overlapping words when they are more
-confident; a poor primary word with nothing of the second engine's under it is dropped as noise; and
-words only the second engine saw (text Tesseract skipped, e.g. on coloured cells) are added.
+Both word lists are in the same pixel frame. A confident primary word stays; a poor one is replaced by the
+second engine's overlapping words when they are more confident; a poor primary word with nothing of the
+second engine's under it is dropped as noise; and words only the second engine saw (text Tesseract skipped,
+e.g. on coloured cells) are added.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.ocr.engine import OcrWord
-
-Box = tuple[float, float, float, float]
 
 KEEP_CONF = 0.80
 """A primary word at least this confident is kept whatever the second engine says."""
@@ -40,28 +38,18 @@ def _overlap(a: OcrWord, b: OcrWord) -> float:
     return (w * h) / smaller if smaller > 0 else 0.0
 
 
-def _inside(word: OcrWord, regions: list[Box] | None) -> bool:
-    if regions is None:
-        return True
-    cx, cy = (word.x0 + word.x1) / 2, (word.top + word.bottom) / 2
-    return any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in regions)
-
-
-def merge(
-    primary: list[Tagged], secondary: list[Tagged], regions: list[Box] | None = None, *, keep: float = KEEP_CONF
-) -> list[Tagged]:
-    """Combine two engines' words over `regions` (None: the whole page); reading order is kept. Primary
-    words at least `keep` confident stay whatever the second engine read there."""
+def merge(primary: list[Tagged], secondary: list[Tagged], *, keep: float = KEEP_CONF) -> list[Tagged]:
+    """Combine two engines' words of one page; reading order is kept. Primary words at least `keep`
+    confident stay whatever the second engine read there."""
     under = [[i for i, s in enumerate(secondary) if _overlap(p.word, s.word) >= 0.3] for p in primary]
-    inside = [_inside(p.word, regions) for p in primary]
     used: set[int] = set()
-    for item, below, inner in zip(primary, under, inside, strict=True):
-        if inner and item.word.conf >= keep:
+    for item, below in zip(primary, under, strict=True):
+        if item.word.conf >= keep:
             used.update(below)  # claimed first, so that no noise word nearby can take them
     out: list[Tagged] = []
     replacing: set[int] = set()
-    for item, below, inner in zip(primary, under, inside, strict=True):
-        if not inner or item.word.conf >= keep:
+    for item, below in zip(primary, under, strict=True):
+        if item.word.conf >= keep:
             out.append(item)
             continue
         fresh = [i for i in below if i not in used]
@@ -75,7 +63,7 @@ def merge(
             used.update(fresh)
             out.append(item)
     for i, item in enumerate(secondary):
-        if i in used or item.word.conf < ADD_CONF or not _inside(item.word, regions):
+        if i in used or item.word.conf < ADD_CONF:
             continue
         if not any(_overlap(item.word, kept.word) >= 0.3 for kept in out):
             out.append(item)

@@ -13,14 +13,15 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from pipeline.models import PageWords, Word
-from pipeline.ocr.crossread import crossread
+from pipeline.ocr.crossread import crossread, inside
 from pipeline.ocr.engine import (
+    Box,
     GreyImage,
     LineReader,
     OcrEngine,
@@ -47,6 +48,9 @@ from pipeline.settings import Settings
 log = logging.getLogger(__name__)
 
 Orienter = Callable[[GreyImage], Orientation | None]
+Focus = Callable[[PageWords], Sequence[Box]]
+"""Given a draft of a page (its words glyph-checked), the boxes of the rows whose numbers are worth reading
+twice (pipeline.reading.unsure_rows)."""
 
 POOR_PAGE_CONF = 0.60
 """Below this a page may be sideways or upside down: ask OSD (which costs as much as a read)."""
@@ -152,6 +156,15 @@ def _to_page(tagged: list[Tagged], factor: float) -> tuple[tuple[Word, ...], tup
     return words, tuple(t.engine for t in tagged)
 
 
+def _unsure_rows(focus: Focus, image: PageImage, prepared: Prepared, tagged: list[Tagged], label: str) -> list[Box]:
+    """The rows `focus` finds unsure on a draft of the page made of `tagged`, in prepared pixels."""
+    factor = prepared.geometry.scale * image.scale
+    words, _ = _to_page(tagged, factor)
+    width, height = _frame_size(image, prepared)
+    draft = PageWords(image.page, width, height, image.unit, "ocr", words, engine=label)
+    return [(x0 * factor, top * factor, x1 * factor, bottom * factor) for x0, top, x1, bottom in focus(draft)]
+
+
 def _frame_size(image: PageImage, prepared: Prepared) -> tuple[float, float]:
     """Size of the page frame the boxes are in: the source page (turned), or the cropped photo's page."""
     geometry = prepared.geometry
@@ -210,13 +223,16 @@ def read_page(
     options: PrepareOptions | None = None,
     checker: LineReader | None = None,
     tiebreak: LineReader | None = None,
+    focus: Focus | None = None,
 ) -> OcrPage:
     """OCR one page; engine/fallback default to those the settings name (settings.ocr_fallback='none'
-    turns the fallback off), orientation to Tesseract OSD. Numbers and units are cross-read by `checker`
-    and disputes settled by `tiebreak` (see crossread.py); they default to the settings' fallback
-    recogniser and to Tesseract when no engines are given (a caller that brings its own engines brings
-    its own readers); without a checker, Tesseract's numbers are checked against their glyphs (glyphs.py).
-    `reason` (why the page is OCR'd) is kept."""
+    turns the fallback off), orientation to Tesseract OSD. A poor page is read whole by the fallback too
+    (fallback.py). Numbers and units are then checked: cross-read by `checker`, with disputes settled by
+    `tiebreak` (crossread.py), or, without a checker, against their glyphs (glyphs.py). With `focus`, a
+    draft of the page is parsed first and only the rows it finds unsure are cross-read; the glyph check
+    covers the rest. checker and tiebreak default to the settings' fallback recogniser and to Tesseract
+    when no engines are given (a caller that brings its own engines brings its own readers). `reason`
+    (why the page is OCR'd) is kept."""
     started = time.perf_counter()
     primary = engine or default_engine(settings)
     second = fallback if fallback is not None else fallback_engine(settings)
@@ -265,8 +281,15 @@ def read_page(
         if used:
             labels.append(f"{second.name} {second.version}")
     if reader is not None:
+        rows = None
+        if focus is not None:
+            t0 = time.perf_counter()
+            reviewed, checked = review(prepared.plain, tagged, result.label)
+            rows = _unsure_rows(focus, image, prepared, reviewed, result.label)
+            tagged = [t if inside(t.word, rows) else r for t, r in zip(tagged, reviewed, strict=True)]
+            steps.append(Step("focus", True, time.perf_counter() - t0, f"{len(rows)} unsure rows; {checked.detail}"))
         t0 = time.perf_counter()
-        tagged, cross = crossread(prepared.plain, tagged, result.label, reader, third)
+        tagged, cross = crossread(prepared.plain, tagged, result.label, reader, third, rows=rows)
         steps.append(Step("crossread", cross.checked > 0, time.perf_counter() - t0, cross.detail))
         if cross.confirmed + cross.corrected and reader.label not in labels:
             labels.append(reader.label)
@@ -274,8 +297,8 @@ def read_page(
         t0 = time.perf_counter()
         tagged, checked = review(prepared.plain, tagged, result.label)
         steps.append(Step("glyphs", checked.restored > 0, time.perf_counter() - t0, checked.detail))
-        if checked.restored:
-            labels.append(GLYPH_LABEL)
+    if any(GLYPH_LABEL in t.engine for t in tagged):
+        labels.append(GLYPH_LABEL)
     poor = low_fidelity(image.image, prepared.text_height)
     if poor is not None:
         tagged = [_capped(t, LOW_FIDELITY_CONF) for t in tagged]
@@ -327,9 +350,10 @@ def ocr_page(
     engine: OcrEngine | None = None,
     fallback: OcrEngine | None = None,
     reason: str | None = None,
+    focus: Focus | None = None,
 ) -> PageWords:
     """OCR one page image into PageWords (see read_page for the details)."""
-    return read_page(image, settings=settings, engine=engine, fallback=fallback, reason=reason).words
+    return read_page(image, settings=settings, engine=engine, fallback=fallback, reason=reason, focus=focus).words
 
 
 def source_page(path: str, index: int, kind: Literal["pdf", "image"], settings: Settings) -> PageImage:
@@ -341,10 +365,15 @@ def source_page(path: str, index: int, kind: Literal["pdf", "image"], settings: 
 
 
 def ocr_source_page(
-    path: str, index: int, kind: Literal["pdf", "image"], settings: Settings, reason: str | None = None
+    path: str,
+    index: int,
+    kind: Literal["pdf", "image"],
+    settings: Settings,
+    reason: str | None = None,
+    focus: Focus | None = None,
 ) -> PageWords:
     """Render or open page `index` (0-based) of a file and OCR it; picklable, for a process pool."""
-    return ocr_page(source_page(path, index, kind, settings), settings=settings, reason=reason)
+    return ocr_page(source_page(path, index, kind, settings), settings=settings, reason=reason, focus=focus)
 
 
 def read_source_page(
