@@ -57,7 +57,7 @@ from pipeline.api import process_file  # noqa: E402
 from pipeline.models import REVIEW_THRESHOLD, Document, LabResult  # noqa: E402
 from pipeline.ocr.engine import fallback_engine  # noqa: E402
 from pipeline.ocr.page import ocr_source_page, read_page, source_page  # noqa: E402
-from pipeline.reading import unsure_rows  # noqa: E402
+from pipeline.pages import OcrJob, run_job  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 
 REAL = Path("/work/shared/real-samples")
@@ -235,10 +235,9 @@ def _ocr_plain(path: str) -> int:
 
 
 def _ocr_default(path: str) -> int:
-    """The OCR stage as process_file runs it: only the rows a draft parse finds unsure are cross-read."""
-    settings = Settings(workers=1)
-    focus = functools.partial(unsure_rows, settings=settings)
-    return len(ocr_source_page(path, 0, "image", settings, focus=focus).words)
+    """The OCR stage as process_file runs it (the pool's own job): only rows a draft parse finds unsure are
+    cross-read."""
+    return len(run_job(OcrJob(path, 0, "image", "bench", Settings(workers=1))).words)
 
 
 def _ocr_every_number(path: str) -> int:
