@@ -11,7 +11,8 @@ score       generates the scanned sets (fixtures/scans.py) into a temporary fold
             at >= 0.9 that are wrong (listed), the share of right results that stay >= 0.9, and accuracy per
             confidence band.
 speed       on N pages of the 'must' set rendered at 300 dpi to PNG: seconds per page of bare
-            `tesseract page.png stdout --psm 6 tsv` (OMP_THREAD_LIMIT=1), of the pipeline's OCR stage as in
+            `tesseract page.png stdout --psm 6 tsv` (OMP_THREAD_LIMIT=1), of the same Tesseract the pipeline
+            runs in-process (tesserocr) on the PNG alone, of the pipeline's OCR stage as in
             bench/ocr_bench.py (eng, no fallback), of the OCR stage with default settings without and with
             cross-reading (crossread.py), and of the whole process_file with default settings and with
             Tesseract alone (--ocr-fallback none); the ratios to bare Tesseract and what cross-reading
@@ -57,6 +58,7 @@ from pipeline.api import process_file  # noqa: E402
 from pipeline.models import REVIEW_THRESHOLD, Document, LabResult  # noqa: E402
 from pipeline.ocr.engine import fallback_engine  # noqa: E402
 from pipeline.ocr.page import ocr_source_page, read_page, source_page  # noqa: E402
+from pipeline.ocr.tesseract import TesseractEngine  # noqa: E402
 from pipeline.pages import OcrJob, run_job  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 
@@ -230,6 +232,11 @@ def page_images(folder: Path, entries: list[ScanEntry], limit: int) -> list[Path
     return out
 
 
+def _engine_alone(path: str) -> int:
+    """Tesseract in this process on the page PNG as it is (eng): the engine the pipeline runs, alone."""
+    return len(TesseractEngine().recognise(cv2.imread(path, cv2.IMREAD_GRAYSCALE), languages="eng").words)
+
+
 def _ocr_plain(path: str) -> int:
     return len(ocr_source_page(path, 0, "image", PLAIN).words)
 
@@ -261,17 +268,21 @@ def _whole_plain(path: str) -> int:
     return len(process_file(Path(path), Settings(ocr_fallback="none", workers=1)).results)
 
 
+WHOLE = "process_file, default settings"
+
+
 def bench_speed(paths: list[Path]) -> None:
     """Each page through bare Tesseract and every pipeline variant in turn (interleaved, so that a change
     in the machine's load during the run weighs on all of them alike)."""
     print(f"== speed: {len(paths)} pages of the must set at 300 dpi (PNG), one process, OMP_THREAD_LIMIT=1")
     process_file(paths[0], Settings(workers=1))  # load models and knowledge outside the timing
     variants: dict[str, Callable[[str], int]] = {
+        "Tesseract in this process alone (tesserocr, eng)": _engine_alone,
         "OCR stage, eng, no fallback (as ocr_bench)": _ocr_plain,
         "OCR stage, default settings, no cross-reading": _ocr_no_crossread,
         "OCR stage, default settings": _ocr_default,
         "OCR stage, every number and unit cross-read": _ocr_every_number,
-        "process_file, default settings": _whole,
+        WHOLE: _whole,
         "process_file, --ocr-fallback none": _whole_plain,
     }
     bare: list[float] = []
@@ -287,6 +298,8 @@ def bench_speed(paths: list[Path]) -> None:
             f"{label}: {statistics.mean(times):.2f} s/page, ratio to bare {ratio:.2f} "
             f"(within 15%: {'yes' if ratio <= 1.15 else 'NO'})"
         )
+    alone = sum(rows["Tesseract in this process alone (tesserocr, eng)"])
+    print(f"process_file, default settings, to Tesseract in this process alone: {sum(rows[WHOLE]) / alone:.2f}")
     cross = sum(rows["OCR stage, default settings"]) - sum(rows["OCR stage, default settings, no cross-reading"])
     print(f"cross-reading costs {cross / len(paths):.2f} s/page ({cross / sum(bare):.0%} of bare Tesseract)")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from parsers.knowledge import Analyte, KnowledgeBase, NameMatch
@@ -32,6 +32,11 @@ FILLER = frozenset({"serum", "plasma", "blood", "whole", "urine", ":", "-", "=",
 
 
 MAX_NAME_WORDS = 9
+
+
+NOISE_CONF = 0.6
+"""On a scan, a word of one or two characters read below this confidence just before a test's name is taken
+for a mark beside it (a logo, a stamp, a hole punch), when the name only matches without it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +121,23 @@ def match_name(ctx: RowContext, words: Sequence[Word]) -> list[NameMatch]:
     hinted = ctx.hint_names.get(ctx.kb.key(text)) if ctx.hint_names else None
     if hinted is not None:
         return [NameMatch(hinted, text, True, 1.0, text)]
-    return ctx.kb.match(text, ocr=ctx.fields.ocr)
+    matches = ctx.kb.match(text, ocr=ctx.fields.ocr)
+    start = _leading_marks(words) if ctx.fields.ocr and not matches else 0
+    if not start or start == len(words):
+        return matches
+    # not exact: a name read past a smudge goes to review
+    return [replace(m, exact=False) for m in match_name(ctx, words[start:])]
+
+
+def _leading_marks(words: Sequence[Word]) -> int:
+    """How many words at the start of an OCR'd name are punctuation or a faint one- or two-character mark."""
+    count = 0
+    for word in words:
+        text = word.text.strip()
+        if any(c.isalnum() for c in text) and (len(text) > 2 or word.conf >= NOISE_CONF):
+            break
+        count += 1
+    return count
 
 
 def damaged_unit(fields: Sequence[Field], matches: Sequence[NameMatch], junk: list[str]) -> Field | None:

@@ -225,10 +225,11 @@ def test_recognise_region_maps_a_crop_back_to_page_units(tmp_path: Path) -> None
     assert (words[0].x1, words[0].bottom) == pytest.approx(((left + 40) / k, (upper + 25) / k))
 
 
-def test_missing_tesseract_is_a_missing_dependency() -> None:
+def test_missing_tesseract_is_a_missing_dependency(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))
     page, _ = synthetic_page(dpi=100, rows=4)
     with pytest.raises(MissingDependencyError, match="not found"):
-        ocr_page(page, settings=ENG_ONLY, engine=TesseractEngine(binary="no-such-tesseract-binary"))
+        ocr_page(page, settings=ENG_ONLY, engine=TesseractEngine())
 
 
 def test_the_pool_entry_point_pickles() -> None:

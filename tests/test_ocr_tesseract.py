@@ -1,17 +1,21 @@
-"""The Tesseract engine: TSV and OSD parsing (no binary needed), and real runs marked e2e."""
+"""The Tesseract engine: TSV parsing and missing data (no Tesseract needed), and real runs marked e2e."""
 
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
+from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.errors import MissingDependencyError
 from pipeline.ocr.prepare import prepare
-from pipeline.ocr.tesseract import Orientation, TesseractEngine, parse_osd, parse_tsv
+from pipeline.ocr.tesseract import TesseractEngine, parse_tsv
 from tests.ocr_helpers import synthetic_page
 
 HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
@@ -68,31 +72,39 @@ def test_tsv_round_trip(rows: list[tuple[str, int, int, int, int, float]]) -> No
     assert all(0.0 <= w.conf <= 1.0 and w.x1 > w.x0 and w.bottom > w.top for w in words)
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (
-            "Page number: 0\nOrientation in degrees: 270\nRotate: 90\nOrientation confidence: 12.93\n"
-            "Script: Latin\nScript confidence: 4.1\n",
-            Orientation(90, 12.93, "Latin"),
-        ),
-        (
-            "Page number: 0\nOrientation in degrees: 0\nRotate: 0\nOrientation confidence: 0.4\n",
-            Orientation(0, 0.4),
-        ),
-        ("Too few characters. Skipping this page\n", None),
-    ],
-    ids=["rotate-90", "upright-no-script", "too-few"],
-)
-def test_osd_output_is_parsed(text: str, expected: Orientation | None) -> None:
-    assert parse_osd(text) == expected
-
-
-def test_a_missing_binary_is_reported_with_what_to_install() -> None:
-    engine = TesseractEngine(binary="no-such-tesseract-binary")
+def test_missing_language_data_is_reported_with_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))
+    engine = TesseractEngine()
     assert not engine.available()
-    with pytest.raises(MissingDependencyError, match="install Tesseract"):
+    with pytest.raises(MissingDependencyError, match=r"language data was not found.*apt install tesseract-ocr-eng"):
         _ = engine.version
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("turn", [0, 90, 180, 270])
+def test_osd_gives_the_clockwise_turn_that_puts_the_text_upright(turn: int) -> None:
+    page, _ = synthetic_page(dpi=200, rows=14)  # at 150 dpi OSD mistakes this page's sideways turns
+    image = page.image
+    for _ in range(turn // 90):  # turn the page anticlockwise, so it needs `turn` degrees clockwise back
+        image = cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    found = TesseractEngine().orientation(np.ascontiguousarray(image))
+    assert found is not None and found.rotate == turn and found.confidence > 1.0
+
+
+@pytest.mark.e2e
+def test_a_page_with_too_little_text_has_no_orientation() -> None:
+    assert TesseractEngine().orientation(np.full((400, 300), 255, np.uint8)) is None
+
+
+@pytest.mark.e2e
+def test_threads_each_read_with_their_own_model() -> None:
+    image = prepare(synthetic_page(dpi=150, rows=10, seed=3)[0].image).image
+    alone = [w.text for w in TesseractEngine().recognise(image, languages="eng").words]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        together = list(pool.map(lambda _: TesseractEngine().recognise(image, languages="eng"), range(6)))
+    assert alone and all([w.text for w in r.words] == alone for r in together)
 
 
 @pytest.mark.e2e

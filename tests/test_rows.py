@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from parsers.knowledge import load_knowledge
@@ -175,3 +177,22 @@ def test_header_of_short_cells_with_unknown_labels_and_a_unit_column_known_by_it
         ("P-Kalium;stofk.", "4,6", "mmol/L", "3,5 - 5,0"),
         ("P-Kreatinin;stofk.", "118", "umol/L", "60 - 105"),
     ]
+
+
+def test_a_faint_mark_before_a_name_on_a_scan_is_read_past_but_not_claimed() -> None:
+    text = (
+        "Test Name           Result   Unit   Reference Range\n"
+        "fa : Lymphocytes    21       %      20 - 50\n"
+        "oO Monocytes        5        %      2 - 10"
+    )
+
+    def names(mark_conf: float) -> set[tuple[str, bool]]:
+        page = page_from_text(text)
+        marks = {"fa", ":", "oO"}
+        words = tuple(replace(w, conf=mark_conf) if w.text in marks else replace(w, conf=0.95) for w in page.words)
+        ctx = RowContext(load_knowledge(), FieldContext(NumberStyle.DOT, None, None, True), DateOrder.DMY)
+        found, _ = find_rows(group_lines(replace(page, words=words)), None, ctx)
+        return {(code, m.exact) for row in found for m in row.matches if (code := m.analyte.code).endswith("pct")}
+
+    assert names(0.3) == {("lymphocytes_pct", False), ("monocytes_pct", False)}
+    assert names(0.9) == set()

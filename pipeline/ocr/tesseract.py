@@ -1,35 +1,36 @@
-"""Tesseract, the built-in OCR engine: the binary run on an uncompressed temp file, TSV parsed into words.
+"""Tesseract, the built-in OCR engine: libtesseract run in this process through tesserocr, TSV parsed into
+words.
 
-We call the `tesseract` binary ourselves on an uncompressed BMP. pytesseract given a file path costs the
-same (0.68 vs 0.72 s on a 300-dpi page, bench/ocr_bench.py), but it can only pass OMP_THREAD_LIMIT=1 by
-changing this process's environment and it hides stderr; given a PIL image it PNG-encodes the page first
-(+0.06-0.08 s here, 0.5-0.7 s measured elsewhere). OMP_THREAD_LIMIT=1 matters: with Tesseract's own
-threads on, two cores did 7-17 pages/min instead of 96. Page segmentation mode 6 keeps table rows whole
-with their H/L flags (as do 3 and 4 once rulings are removed; 11 splits every row). Tesseract's check of
-every line for inverted text is off (25% of its time on a clean page); preparation inverts banners.
+Tesseract runs in-process (the tesserocr binding, whose wheel bundles libtesseract 5.5) on the grey page's
+own pixels. On the 23 must-set pages at 300 dpi (bench/scan_bench.py) it reads a page in 0.69 s where
+`tesseract page.png stdout --psm 6 tsv` takes 1.04 s, and a sheet of cross-read words in 0.02 s instead of
+0.10 s, most of which was starting the binary and loading its model. pytesseract runs the binary too, and
+given a PIL image it PNG-encodes the page first. Each thread keeps its loaded models for later pages.
+The wheel's libtesseract is built without OpenMP, so each page runs on one thread, as pages already run
+one per core (with Tesseract's own threads on, two cores did 7-17 pages/min instead of 96).
+Page segmentation mode 6 keeps table rows whole with their H/L flags (as do 3 and 4 once rulings are
+removed; 11 splits every row). Tesseract's check of every line for inverted text is off (25% of its time
+on a clean page); preparation inverts banners. The language data comes from the system (Debian's
+tesseract-ocr-* packages) or TESSDATA_PREFIX.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import re
-import shutil
-import subprocess
-import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
 from pipeline.errors import MissingDependencyError
 from pipeline.ocr.engine import GreyImage, OcrFailedError, OcrResult, OcrWord
-
-log = logging.getLogger(__name__)
 
 _TSV_FIELDS = 12
 LINE_ZOOM = 2.0
@@ -46,20 +47,65 @@ class Orientation:
     script: str | None = None
 
 
+TSV_HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+"""The header line of Tesseract's TSV output (the library's text omits it; the binary prints it)."""
+
+TESSDATA_PLACES = (
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+)
+"""Where the system keeps Tesseract's language data, looked at in order after $TESSDATA_PREFIX."""
+
+_QUIET = {"debug_file": "/dev/null"}
+"""Tesseract's warnings ('Estimating resolution as ...') went to the binary's stderr; in-process they would
+go to ours."""
+
+
+def tessdata() -> Path | None:
+    """The directory of Tesseract's language data: $TESSDATA_PREFIX, else the first system place with data."""
+    places = [os.environ["TESSDATA_PREFIX"]] if os.environ.get("TESSDATA_PREFIX") else list(TESSDATA_PLACES)
+    return next((Path(p) for p in places if any(Path(p).glob("*.traineddata"))), None)
+
+
+def _binding() -> Any | None:
+    """The tesserocr module, or None when it is not installed."""
+    try:
+        import tesserocr
+    except ImportError:
+        return None
+    return tesserocr
+
+
 @functools.cache
-def _version(binary: str) -> str:
-    """The version of the tesseract binary, from `tesseract --version` (run once per process)."""
-    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30, check=False)
-    match = re.search(r"tesseract\s+v?(\d+(?:\.\d+)*)", out.stdout + out.stderr)
+def _version() -> str:
+    """The version of the libtesseract the binding runs, e.g. '5.5.4'."""
+    binding = _binding()
+    match = re.search(r"tesseract\s+v?(\d+(?:\.\d+)*)", binding.tesseract_version() if binding else "")
     return match.group(1) if match else "unknown"
 
 
-@functools.cache
-def _installed_languages(binary: str) -> frozenset[str]:
-    """Language data files Tesseract can load, from `tesseract --list-langs` (run once per process)."""
-    out = subprocess.run([binary, "--list-langs"], capture_output=True, text=True, timeout=30, check=False)
-    lines = (out.stdout + out.stderr).splitlines()
-    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("List of"))
+_loaded = threading.local()
+"""Per thread: loaded Tesseract models by (data path, languages, page segmentation mode, invert); a model
+is not safe to share between threads."""
+
+_MODELS_KEPT = 4
+"""Models kept loaded per thread; each holds its language data (10-30 MB) and takes 0.1-0.15 s to load."""
+
+
+def _model(data: Path, languages: str, psm: int, invert: bool) -> Any:
+    """A loaded model for `languages`, kept for this thread's later pages."""
+    binding = _binding()
+    assert binding is not None  # checked by _require
+    models: dict[tuple[Path, str, int, bool], Any] = _loaded.__dict__.setdefault("models", {})
+    key = (data, languages, psm, invert)
+    if key not in models:
+        if len(models) >= _MODELS_KEPT:
+            models.pop(next(iter(models))).End()
+        variables = dict(_QUIET, tessedit_do_invert="1" if invert else "0")
+        models[key] = binding.PyTessBaseAPI(path=f"{data}/", lang=languages, psm=psm, variables=variables)
+    return models[key]
 
 
 def parse_tsv(text: str) -> tuple[int, int, tuple[OcrWord, ...]]:
@@ -92,24 +138,11 @@ def parse_tsv(text: str) -> tuple[int, int, tuple[OcrWord, ...]]:
     return width, height, tuple(words)
 
 
-def parse_osd(text: str) -> Orientation | None:
-    """Parse `tesseract --psm 0` output; None when Tesseract could not tell (too few characters)."""
-    rotate = re.search(r"Rotate:\s*(\d+)", text)
-    conf = re.search(r"Orientation confidence:\s*([\d.]+)", text)
-    if not rotate or not conf:
-        return None
-    script = re.search(r"Script:\s*(\S+)", text)
-    return Orientation(int(rotate.group(1)) % 360, float(conf.group(1)), script.group(1) if script else None)
-
-
 class TesseractEngine:
-    """Runs the tesseract binary, single-threaded, on an uncompressed temporary image file."""
+    """Runs libtesseract in this process on the grey image's own pixels."""
 
-    def __init__(
-        self, *, psm: int = 6, binary: str = "tesseract", timeout: float = 120.0, invert: bool = False
-    ) -> None:
+    def __init__(self, *, psm: int = 6, timeout: float = 120.0, invert: bool = False) -> None:
         self.psm = psm
-        self.binary = binary
         self.timeout = timeout
         self.invert = invert
         """Let Tesseract also try every line inverted (white on dark); preparation inverts dark
@@ -122,56 +155,47 @@ class TesseractEngine:
     @property
     def version(self) -> str:
         self._require()
-        return _version(self.binary)
+        return _version()
 
     def available(self) -> bool:
-        return shutil.which(self.binary) is not None
+        return _binding() is not None and tessdata() is not None
 
-    def _require(self, languages: str | None = None) -> None:
-        """Raise MissingDependencyError naming what to install when the binary or a language is missing."""
-        if not self.available():
+    def _require(self, languages: str | None = None) -> Path:
+        """The language data directory; raises MissingDependencyError naming what to install when the
+        binding, the data or one of `languages` is missing."""
+        if _binding() is None:
             raise MissingDependencyError(
-                f"the OCR engine '{self.binary}' was not found on PATH; install Tesseract 5 "
-                "(e.g. apt install tesseract-ocr) or run with --ocr never"
+                "the OCR engine Tesseract was not found: the tesserocr package is not installed "
+                "(run scripts/bootstrap.sh, or pip install tesserocr) or run with --ocr never"
             )
-        if languages:
-            missing = [lang for lang in languages.split("+") if lang not in _installed_languages(self.binary)]
-            if missing:
-                raise MissingDependencyError(
-                    f"Tesseract language data not installed: {', '.join(missing)} "
-                    f"(e.g. apt install {' '.join('tesseract-ocr-' + m for m in missing)})"
-                )
+        data = tessdata()
+        if data is None:
+            where = os.environ.get("TESSDATA_PREFIX") or ", ".join(TESSDATA_PLACES)
+            raise MissingDependencyError(
+                f"Tesseract language data was not found in {where}; install it "
+                "(e.g. apt install tesseract-ocr-eng) or set TESSDATA_PREFIX"
+            )
+        missing = [
+            lang for lang in (languages or "").split("+") if lang and not (data / f"{lang}.traineddata").is_file()
+        ]
+        if missing:
+            raise MissingDependencyError(
+                f"Tesseract language data not installed: {', '.join(missing)} "
+                f"(e.g. apt install {' '.join('tesseract-ocr-' + m for m in missing)})"
+            )
+        return data
 
-    def _run(self, image: GreyImage, args: list[str]) -> str:
-        """Write `image` as an uncompressed BMP and run tesseract on it; returns stdout."""
-        env = dict(os.environ, OMP_THREAD_LIMIT="1")
-        with tempfile.TemporaryDirectory(prefix="labreport-ocr-") as tmp:
-            path = Path(tmp) / "page.bmp"
-            if not cv2.imwrite(str(path), image):
-                raise OcrFailedError("could not write the page image for Tesseract")
-            try:
-                out = subprocess.run(
-                    [self.binary, str(path), "stdout", *args],
-                    capture_output=True,
-                    env=env,
-                    timeout=self.timeout,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired as exc:
-                raise OcrFailedError(f"Tesseract took longer than {self.timeout:.0f} s on one page") from exc
-        if out.returncode != 0:
-            tail = out.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
-            raise OcrFailedError(f"Tesseract failed with exit code {out.returncode}: {' '.join(tail)}")
-        log.debug("tesseract stderr: %s", out.stderr.decode("utf-8", "replace").strip())
-        return out.stdout.decode("utf-8", "replace")
+    def _set_image(self, model: Any, image: GreyImage) -> None:
+        pixels = np.ascontiguousarray(image, dtype=np.uint8)
+        model.SetImageBytes(pixels.tobytes(), pixels.shape[1], pixels.shape[0], 1, pixels.shape[1])
 
     def tsv(self, image: GreyImage, *, languages: str) -> str:
-        """Raw TSV output for `image` (what the recorded engine replays)."""
-        self._require(languages)
-        args = ["--psm", str(self.psm), "-l", languages]
-        if not self.invert:
-            args += ["-c", "tessedit_do_invert=0"]
-        return self._run(image, [*args, "tsv"])
+        """Raw TSV output for `image`, header included (what the recorded engine replays)."""
+        model = _model(self._require(languages), languages, self.psm, self.invert)
+        self._set_image(model, image)
+        if not model.Recognize(timeout=int(self.timeout * 1000)):
+            raise OcrFailedError(f"Tesseract could not read one page (or took longer than {self.timeout:.0f} s)")
+        return TSV_HEADER + "\n" + str(model.GetTSVText(0))
 
     def recognise(self, image: GreyImage, *, languages: str) -> OcrResult:
         """Read the words of `image` with boxes in its pixels and confidences in 0..1."""
@@ -218,10 +242,11 @@ class TesseractEngine:
 
     def orientation(self, image: GreyImage) -> Orientation | None:
         """Orientation of the text on `image` by Tesseract OSD; None when there is too little text."""
-        self._require("osd")
-        try:
-            return parse_osd(self._run(image, ["--psm", "0", "-l", "osd"]))
-        except OcrFailedError as exc:
-            # OSD exits non-zero on pages with too few characters; that means "cannot tell", not failure.
-            log.debug("OSD gave no answer: %s", exc)
+        model = _model(self._require("osd"), "osd", 0, False)
+        self._set_image(model, image)
+        found = model.DetectOrientationScript()
+        if not found:
             return None
+        # Tesseract reports how far the text is turned; we keep the clockwise turn that puts it upright
+        rotate = (360 - int(found["orient_deg"])) % 360
+        return Orientation(rotate, float(found["orient_conf"]), found.get("script_name") or None)
