@@ -268,6 +268,7 @@ def _whole_plain(path: str) -> int:
     return len(process_file(Path(path), Settings(ocr_fallback="none", workers=1)).results)
 
 
+ALONE = "Tesseract in this process alone (tesserocr, eng)"
 WHOLE = "process_file, default settings"
 
 
@@ -277,7 +278,7 @@ def bench_speed(paths: list[Path]) -> None:
     print(f"== speed: {len(paths)} pages of the must set at 300 dpi (PNG), one process, OMP_THREAD_LIMIT=1")
     process_file(paths[0], Settings(workers=1))  # load models and knowledge outside the timing
     variants: dict[str, Callable[[str], int]] = {
-        "Tesseract in this process alone (tesserocr, eng)": _engine_alone,
+        ALONE: _engine_alone,
         "OCR stage, eng, no fallback (as ocr_bench)": _ocr_plain,
         "OCR stage, default settings, no cross-reading": _ocr_no_crossread,
         "OCR stage, default settings": _ocr_default,
@@ -298,7 +299,7 @@ def bench_speed(paths: list[Path]) -> None:
             f"{label}: {statistics.mean(times):.2f} s/page, ratio to bare {ratio:.2f} "
             f"(within 15%: {'yes' if ratio <= 1.15 else 'NO'})"
         )
-    alone = sum(rows["Tesseract in this process alone (tesserocr, eng)"])
+    alone = sum(rows[ALONE])
     print(f"process_file, default settings, to Tesseract in this process alone: {sum(rows[WHOLE]) / alone:.2f}")
     cross = sum(rows["OCR stage, default settings"]) - sum(rows["OCR stage, default settings, no cross-reading"])
     print(f"cross-reading costs {cross / len(paths):.2f} s/page ({cross / sum(bare):.0%} of bare Tesseract)")

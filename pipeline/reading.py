@@ -20,13 +20,12 @@ from pipeline.headers import read_header_fields
 from pipeline.hints import LabHint, load_hints, select_hint
 from pipeline.layout import group_lines
 from pipeline.models import REVIEW_THRESHOLD, Issue, LabResult, Line, PageInfo, PageWords
+from pipeline.ocr.engine import Box
 from pipeline.rows import RowContext, find_rows
 from pipeline.settings import Settings
 from pipeline.validate import DocContext, build_result, dedupe, finalise_flags, is_bold
 
 log = logging.getLogger(__name__)
-
-Box = tuple[float, float, float, float]
 
 
 @dataclass(slots=True)
